@@ -1,0 +1,22 @@
+.PHONY: run test build lint bench eval
+
+# Run on the embedded defaults: sample content, embedded Redis, dev keys.
+run:
+	go run ./cmd/edubot serve
+
+# Every test against a real redis-server (installed and started when missing).
+test:
+	./scripts/test.sh
+
+build:
+	CGO_ENABLED=0 go build -tags ne -trimpath -ldflags="-s -w" -o bin/edubot ./cmd/edubot
+
+lint:
+	go vet ./...
+	test -z "$$(gofmt -l .)"
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+eval:
+	go run ./cmd/edubot eval --content ../shared/corpus/jieyang --questions ../shared/eval/jieyang-dev.jsonl --now 2026-11-22

@@ -1,0 +1,98 @@
+// Package bot turns a user's message into a reply: matching against the
+// content, dialogue (choices, follow-ups, clarifying questions), profiles,
+// subscriptions, hand-off and sessions. It knows no HTTP, XML or SDK types;
+// the stores it needs are interfaces declared here.
+package bot
+
+import "time"
+
+// Message is one inbound message or event from a user, already decrypted
+// and parsed by the webhook.
+type Message struct {
+	MsgID      string    // MsgId of an ordinary message; MsgID of a mass-send event; "" for other events
+	User       string    // FromUserName: the user's openid
+	Account    string    // ToUserName: the account's original id
+	Type       string    // text, voice, image, video, shortvideo, location, link, event
+	Text       string    // text content, or the voice Recognition
+	Event      string    // for Type "event": subscribe, unsubscribe, CLICK, VIEW, SCAN, MASSSENDJOBFINISH, ...
+	EventKey   string    // CLICK key, VIEW url, qrscene_… on subscribe
+	CreateTime time.Time // CreateTime as sent by WeChat (seconds)
+	Mass       *MassResult
+}
+
+// MassResult is what a MASSSENDJOBFINISH event reports.
+type MassResult struct {
+	MsgID       int64
+	Status      string
+	TotalCount  int
+	FilterCount int
+	SentCount   int
+	ErrorCount  int
+}
+
+// Message types and events the bot distinguishes.
+const (
+	TypeText       = "text"
+	TypeVoice      = "voice"
+	TypeImage      = "image"
+	TypeVideo      = "video"
+	TypeShortVideo = "shortvideo"
+	TypeLocation   = "location"
+	TypeLink       = "link"
+	TypeEvent      = "event"
+
+	EventSubscribe   = "subscribe"
+	EventUnsubscribe = "unsubscribe"
+	EventClick       = "CLICK"
+	EventView        = "VIEW"
+	EventScan        = "SCAN"
+	EventMassFinish  = "MASSSENDJOBFINISH"
+)
+
+// ReplyKind says what the webhook must send back.
+type ReplyKind int
+
+const (
+	// ReplyNone: answer "success" (no reply, no retry).
+	ReplyNone ReplyKind = iota
+	// ReplyText: a text message (Text), at most MaxTextBytes.
+	ReplyText
+	// ReplyNews: a news card with one article (Article).
+	ReplyNews
+	// ReplyTransfer: hand the message to human agents (transfer_customer_service).
+	ReplyTransfer
+)
+
+// MaxTextBytes is WeChat's limit for a passive text reply.
+const MaxTextBytes = 2048
+
+// Article is one news card.
+type Article struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	PicURL      string `json:"pic_url,omitempty"`
+	URL         string `json:"url"`
+}
+
+// Reply is what the bot answers. Answer and IDs say what produced it, for
+// metrics, logs and the staff's statistics.
+type Reply struct {
+	Kind    ReplyKind `json:"kind"`
+	Text    string    `json:"text,omitempty"`
+	Article *Article  `json:"article,omitempty"`
+
+	Answer string   `json:"answer,omitempty"` // one of the Answer* constants
+	IDs    []string `json:"ids,omitempty"`    // content ids shown, best first
+}
+
+// What produced a reply (Reply.Answer); also the "kind" label of metrics.
+const (
+	AnswerRule     = "rule"
+	AnswerFAQ      = "faq"
+	AnswerNotice   = "notice"
+	AnswerChoices  = "choices"
+	AnswerFallback = "fallback"
+	AnswerDialog   = "dialog" // profile, subscriptions, paging, clarifying, hand-off…
+	AnswerEvent    = "event"  // welcome, menu click, media, …
+	AnswerNone     = "none"   // nothing said ("success")
+)

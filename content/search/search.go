@@ -1,0 +1,78 @@
+// Package search matches a user's question against a content set: it
+// normalises and segments the text, applies keyword rules, ranks FAQs and
+// notices with fielded BM25 and returns a calibrated confidence, so the
+// caller can answer, offer choices, or fall back.
+package search
+
+import (
+	"time"
+)
+
+// Kind is the kind of content a candidate is.
+type Kind string
+
+const (
+	KindRule   Kind = "rule"
+	KindFAQ    Kind = "faq"
+	KindNotice Kind = "notice"
+)
+
+// Query is one question with what is known about the asker.
+type Query struct {
+	Text   string
+	Now    time.Time // "today" for 最新/今年/去年 and expiry; zero means time.Now()
+	Region string    // from the user's profile or the conversation; "" if unknown
+	Grade  string    // canonical grade, e.g. 一年级, 初一, 高三; "" if unknown
+	Role   string    // parents, teachers, students, staff; "" if unknown
+
+	Explain bool // fill Result.Explain
+}
+
+// Decision is what the matcher recommends.
+type Decision int
+
+const (
+	// Fallback: nothing answers the question with enough confidence.
+	Fallback Decision = iota
+	// Answer: Best answers the question.
+	Answer
+	// Choices: several candidates fit about equally; offer Choices.
+	Choices
+)
+
+// Candidate is one piece of content that may answer.
+type Candidate struct {
+	Kind       Kind    `json:"kind"`
+	ID         string  `json:"id"`
+	Title      string  `json:"title"` // FAQ question, notice title or rule id
+	Score      float64 `json:"score"`
+	Confidence float64 `json:"confidence"` // 0..1, calibrated: same meaning on any content set
+}
+
+// Result is the matcher's answer to a Query.
+type Result struct {
+	Decision Decision
+	Best     Candidate   // valid when Decision is Answer
+	Choices  []Candidate // when Decision is Choices: up to 5, best first
+	Top      []Candidate // the ranked candidates considered, best first
+	Analysis Analysis
+	Explain  *Explain // when Query.Explain
+}
+
+// Analysis is what the matcher understood of the text on its own.
+type Analysis struct {
+	Normalized string   // after width/case/punctuation/traditional normalisation
+	Tokens     []string // meaningful tokens after removing greetings and filler
+	Regions    []string // regions named (canonical names as used in the content)
+	Grades     []string // grades named (canonical)
+	Role       string   // role the text states (我是老师 → teachers), or ""
+	Empty      bool     // nothing meaningful is left (only greetings/filler/punctuation)
+}
+
+// Explain says why a question got its answer.
+type Explain struct {
+	Tokens     []string    `json:"tokens"`
+	Expansions []string    `json:"expansions"`
+	Candidates []Candidate `json:"candidates"`
+	Notes      []string    `json:"notes,omitempty"`
+}
