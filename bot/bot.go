@@ -4,7 +4,10 @@
 // the stores it needs are interfaces declared here.
 package bot
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Message is one inbound message or event from a user, already decrypted
 // and parsed by the webhook.
@@ -96,3 +99,28 @@ const (
 	AnswerEvent    = "event"  // welcome, menu click, media, …
 	AnswerNone     = "none"   // nothing said ("success")
 )
+
+// Interfaces the bot needs from other parts, declared here where they are
+// used (implementations: stats/, broadcast/).
+
+// Recorder keeps what people asked, for the staff's statistics: every
+// answer's ids and every fallback's normalised text. user is the openid;
+// implementations must store only a hash of it. Failures are the
+// recorder's to log; they never change the reply.
+type Recorder interface {
+	Record(ctx context.Context, user, normalized string, r Reply, at time.Time)
+}
+
+// MassResultSink receives WeChat's MASSSENDJOBFINISH counts for a
+// broadcast job.
+type MassResultSink interface {
+	MassFinished(ctx context.Context, r MassResult) error
+}
+
+// Subscriber is a user subscribed to a tag, with the time of the user's
+// last message (customer-service messages are allowed within 48 hours).
+type Subscriber struct {
+	OpenID       string
+	SubscribedAt time.Time
+	LastMessage  time.Time
+}
