@@ -1,0 +1,331 @@
+// Package embedredis runs the embedded Redis (miniredis) that `serve` uses
+// when no Redis address is configured: zero setup for trying edubot, not
+// for production. Keys expire on the wall clock, and the data is kept in a
+// snapshot file in the data directory — written shortly after each change
+// and on Close, loaded at start — so staff content, the audit log,
+// subscriptions and question records survive a restart.
+package embedredis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// SnapshotFile is the snapshot's name inside the data directory.
+const SnapshotFile = "embedded-redis.json"
+
+// Server is a running embedded Redis.
+type Server struct {
+	mr       *miniredis.Miniredis
+	path     string // snapshot path; "" = no persistence
+	log      *slog.Logger
+	dirty    atomic.Bool
+	saveMu   sync.Mutex
+	stop     chan struct{}
+	done     chan struct{}
+	interval time.Duration
+}
+
+// Options configure Start.
+type Options struct {
+	DataDir      string        // where the snapshot lives; "" disables persistence
+	SaveInterval time.Duration // how soon after a change the snapshot is written (default 1s)
+	Logger       *slog.Logger
+}
+
+// Start starts miniredis on a free loopback port and loads the snapshot.
+func Start(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.SaveInterval <= 0 {
+		opts.SaveInterval = time.Second
+	}
+	mr := miniredis.NewMiniRedis()
+	if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("embedded redis: %w", err)
+	}
+	// Without this, keys in miniredis never expire by themselves.
+	mr.ClockTTL(true)
+	s := &Server{mr: mr, log: opts.Logger, stop: make(chan struct{}), done: make(chan struct{}), interval: opts.SaveInterval}
+	if opts.DataDir != "" {
+		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
+			mr.Close()
+			return nil, fmt.Errorf("embedded redis: data dir: %w", err)
+		}
+		s.path = filepath.Join(opts.DataDir, SnapshotFile)
+		n, err := s.load()
+		if err != nil {
+			mr.Close()
+			return nil, err
+		}
+		if n > 0 {
+			s.log.Info("embedded redis: snapshot loaded", "keys", n, "file", s.path)
+		}
+	}
+	go s.saver()
+	return s, nil
+}
+
+// Addr is the host:port clients connect to.
+func (s *Server) Addr() string { return s.mr.Addr() }
+
+// Hook returns a go-redis hook that marks the data changed after every
+// write command, so the snapshot follows changes. Add it to every client of
+// this server.
+func (s *Server) Hook() redis.Hook { return hook{s} }
+
+// MarkDirty asks for a snapshot soon.
+func (s *Server) MarkDirty() { s.dirty.Store(true) }
+
+// Close writes the snapshot and stops the server.
+func (s *Server) Close() error {
+	close(s.stop)
+	<-s.done
+	err := s.Save()
+	s.mr.Close()
+	return err
+}
+
+func (s *Server) saver() {
+	defer close(s.done)
+	t := time.NewTicker(s.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if s.dirty.Swap(false) {
+				if err := s.Save(); err != nil {
+					s.log.Error("embedded redis: snapshot", "err", err)
+					s.dirty.Store(true)
+				}
+			}
+		}
+	}
+}
+
+// entry is one key in the snapshot.
+type entry struct {
+	Type   string             `json:"type"`
+	TTLms  int64              `json:"ttl_ms,omitempty"`
+	String string             `json:"string,omitempty"`
+	Hash   map[string]string  `json:"hash,omitempty"`
+	List   []string           `json:"list,omitempty"`
+	Set    []string           `json:"set,omitempty"`
+	ZSet   map[string]float64 `json:"zset,omitempty"`
+	Stream []streamEntry      `json:"stream,omitempty"`
+}
+
+type streamEntry struct {
+	ID     string   `json:"id"`
+	Values []string `json:"values"`
+}
+
+type snapshot struct {
+	Saved time.Time        `json:"saved"`
+	Keys  map[string]entry `json:"keys"`
+}
+
+// Save writes the snapshot now (atomically: a temporary file renamed).
+func (s *Server) Save() error {
+	if s.path == "" {
+		return nil
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	snap := snapshot{Saved: time.Now().UTC(), Keys: map[string]entry{}}
+	for _, k := range s.mr.Keys() {
+		e, ok := s.read(k)
+		if ok {
+			snap.Keys[k] = e
+		}
+	}
+	data, err := json.Marshal(snap)
+	if err != nil {
+		return fmt.Errorf("embedded redis: snapshot: %w", err)
+	}
+	tmp := s.path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("embedded redis: snapshot: %w", err)
+	}
+	if err := os.Rename(tmp, s.path); err != nil {
+		return fmt.Errorf("embedded redis: snapshot: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) read(k string) (entry, bool) {
+	e := entry{Type: s.mr.Type(k)}
+	if ttl := s.mr.TTL(k); ttl > 0 {
+		e.TTLms = ttl.Milliseconds()
+		if e.TTLms == 0 {
+			return e, false
+		}
+	}
+	var err error
+	switch e.Type {
+	case "string":
+		e.String, err = s.mr.Get(k)
+	case "hash":
+		var fields []string
+		fields, err = s.mr.HKeys(k)
+		e.Hash = make(map[string]string, len(fields))
+		for _, f := range fields {
+			e.Hash[f] = s.mr.HGet(k, f)
+		}
+	case "list":
+		e.List, err = s.mr.List(k)
+	case "set":
+		e.Set, err = s.mr.Members(k)
+	case "zset":
+		e.ZSet, err = s.mr.SortedSet(k)
+	case "stream":
+		var entries []miniredis.StreamEntry
+		entries, err = s.mr.Stream(k)
+		for _, se := range entries {
+			e.Stream = append(e.Stream, streamEntry{ID: se.ID, Values: se.Values})
+		}
+	default:
+		return e, false // hyperloglog and others: not used by edubot
+	}
+	if err != nil {
+		return e, false // the key went away while we read it
+	}
+	return e, true
+}
+
+func (s *Server) load() (int, error) {
+	data, err := os.ReadFile(s.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("embedded redis: snapshot: %w", err)
+	}
+	var snap snapshot
+	if err := json.Unmarshal(data, &snap); err != nil {
+		return 0, fmt.Errorf("embedded redis: snapshot %s is damaged (%v); move it away to start empty", s.path, err)
+	}
+	elapsed := time.Since(snap.Saved)
+	keys := make([]string, 0, len(snap.Keys))
+	for k := range snap.Keys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	n := 0
+	for _, k := range keys {
+		e := snap.Keys[k]
+		ttl := time.Duration(e.TTLms) * time.Millisecond
+		if e.TTLms > 0 {
+			ttl -= elapsed
+			if ttl <= 0 {
+				continue // expired while we were down
+			}
+		}
+		if err := s.write(k, e); err != nil {
+			return n, fmt.Errorf("embedded redis: snapshot key %q: %w", k, err)
+		}
+		if ttl > 0 {
+			s.mr.SetTTL(k, ttl)
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (s *Server) write(k string, e entry) error {
+	var err error
+	switch e.Type {
+	case "string":
+		err = s.mr.Set(k, e.String)
+	case "hash":
+		fv := make([]string, 0, 2*len(e.Hash))
+		for f, v := range e.Hash {
+			fv = append(fv, f, v)
+		}
+		if len(fv) > 0 {
+			s.mr.HSet(k, fv...)
+		}
+	case "list":
+		if len(e.List) > 0 {
+			_, err = s.mr.Push(k, e.List...)
+		}
+	case "set":
+		if len(e.Set) > 0 {
+			_, err = s.mr.SetAdd(k, e.Set...)
+		}
+	case "zset":
+		for m, sc := range e.ZSet {
+			if _, err = s.mr.ZAdd(k, sc, m); err != nil {
+				break
+			}
+		}
+	case "stream":
+		for _, se := range e.Stream {
+			if _, err = s.mr.XAdd(k, se.ID, se.Values); err != nil {
+				break
+			}
+		}
+	default:
+		return fmt.Errorf("unknown type %q", e.Type)
+	}
+	return err
+}
+
+type hook struct{ s *Server }
+
+func (h hook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		h.mark(cmd)
+		return err
+	}
+}
+
+func (h hook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			h.mark(c)
+		}
+		return err
+	}
+}
+
+func (h hook) mark(cmd redis.Cmder) {
+	if h.s.dirty.Load() {
+		return
+	}
+	name := strings.ToUpper(cmd.Name())
+	switch name {
+	case "EVAL", "EVALSHA", "FCALL":
+		h.s.dirty.Store(true) // scripts may write
+		return
+	}
+	if !h.s.mr.IsReadOnlyCommand(name) {
+		h.s.dirty.Store(true)
+	}
+}
+
+// describe is used in logs.
+func (s *Server) String() string {
+	return "embedded redis on " + s.Addr() + " (snapshot " + strconv.Quote(s.path) + ")"
+}
