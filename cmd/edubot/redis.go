@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gdjysjyj/edubot/internal/config"
+	"github.com/gdjysjyj/edubot/internal/embedredis"
+)
+
+// openRedis connects to the configured Redis (one address, Cluster nodes or
+// Sentinels through UniversalClient), or starts the embedded one when no
+// address is configured. The returned close func closes both.
+func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger, hooks ...redis.Hook) (redis.UniversalClient, func() error, error) {
+	timeout := cfg.Redis.Timeout
+	opts := &redis.UniversalOptions{
+		Addrs:        cfg.Redis.Addrs,
+		MasterName:   cfg.Redis.MasterName,
+		Username:     cfg.Redis.Username,
+		Password:     cfg.Redis.Password,
+		DB:           cfg.Redis.DB,
+		DialTimeout:  2 * timeout,
+		ReadTimeout:  timeout,
+		WriteTimeout: timeout,
+		PoolTimeout:  2 * timeout,
+		MaxRetries:   1,
+	}
+	var emb *embedredis.Server
+	if len(cfg.Redis.Addrs) == 0 {
+		var err error
+		emb, err = embedredis.Start(embedredis.Options{DataDir: cfg.DataDir, Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Addrs = []string{emb.Addr()}
+		log.Warn("using the embedded Redis: for trying edubot only, not for production (set EDUBOT_REDIS_ADDRS)",
+			"addr", emb.Addr(), "snapshot_dir", cfg.DataDir)
+	}
+	rdb := redis.NewUniversalClient(opts)
+	if emb != nil {
+		rdb.AddHook(emb.Hook())
+	}
+	for _, h := range hooks {
+		rdb.AddHook(h)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		_ = rdb.Close()
+		if emb != nil {
+			_ = emb.Close()
+		}
+		return nil, nil, fmt.Errorf("redis %v: %w", opts.Addrs, err)
+	}
+	closeFn := func() error {
+		err := rdb.Close()
+		if emb != nil {
+			if e := emb.Close(); e != nil && err == nil {
+				err = e
+			}
+		}
+		return err
+	}
+	return rdb, closeFn, nil
+}
