@@ -1,0 +1,313 @@
+// Package stats keeps what people asked, so staff know what to write next:
+// every fallback (normalised text, time, count, a hashed user id — never the
+// openid) and every answer's content ids, per day in the bureau's time zone.
+// Records expire after a retention period (default 90 days).
+//
+// Keys (under the prefix, in one Cluster slot through the hash tag {stats}):
+//
+//	{stats}:salt               the user-id salt when none is configured
+//	{stats}:fb:YYYYMMDD        sorted set: normalised fallback text → count
+//	{stats}:fblast:YYYYMMDD    hash: text → last time (unix seconds)
+//	{stats}:fbu:YYYYMMDD:H     HyperLogLog of hashed users who asked text H
+//	{stats}:fbev:YYYYMMDD      stream: every fallback (text, at, user hash)
+//	{stats}:hits:YYYYMMDD      hash: content id → replies that showed it
+package stats
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gdjysjyj/edubot/bot"
+)
+
+// Options configure a Recorder.
+type Options struct {
+	// Salt keys the HMAC of user ids. Empty: a random salt kept in Redis,
+	// shared by every replica.
+	Salt      string
+	Retention time.Duration  // default 90 days
+	Location  *time.Location // days are counted here; default Asia/Shanghai
+	Logger    *slog.Logger
+	// Timeout bounds one Record call, so a slow Redis never delays replies.
+	Timeout time.Duration // default 200ms
+}
+
+// Recorder records questions and answers in Redis and answers the staff's
+// queries. It implements bot.Recorder.
+type Recorder struct {
+	rdb  redis.UniversalClient
+	p    string
+	salt []byte
+	opts Options
+}
+
+var _ bot.Recorder = (*Recorder)(nil)
+
+// maxTextRunes bounds a stored question: longer ones are cut.
+const maxTextRunes = 200
+
+// New returns a Recorder with keys under prefix. Without a configured salt
+// it reads (or creates) the shared one in Redis.
+func New(ctx context.Context, rdb redis.UniversalClient, prefix string, opts Options) (*Recorder, error) {
+	if opts.Retention <= 0 {
+		opts.Retention = 90 * 24 * time.Hour
+	}
+	if opts.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			loc = time.FixedZone("CST", 8*3600)
+		}
+		opts.Location = loc
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 200 * time.Millisecond
+	}
+	r := &Recorder{rdb: rdb, p: prefix + "{stats}:", opts: opts}
+	if opts.Salt != "" {
+		r.salt = []byte(opts.Salt)
+		return r, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("stats: salt: %w", err)
+	}
+	if err := rdb.SetNX(ctx, r.p+"salt", hex.EncodeToString(b), 0).Err(); err != nil {
+		return nil, fmt.Errorf("stats: salt: %w", err)
+	}
+	salt, err := rdb.Get(ctx, r.p+"salt").Result()
+	if err != nil {
+		return nil, fmt.Errorf("stats: salt: %w", err)
+	}
+	r.salt = []byte(salt)
+	return r, nil
+}
+
+// HashUser returns the stored form of an openid: HMAC-SHA256 with the salt,
+// 16 hex digits — enough to count distinct people, useless to find them.
+func (r *Recorder) HashUser(openid string) string {
+	m := hmac.New(sha256.New, r.salt)
+	m.Write([]byte(openid))
+	return hex.EncodeToString(m.Sum(nil))[:16]
+}
+
+func dayKey(t time.Time) string { return t.Format("20060102") }
+
+func textHash(text string) string {
+	s := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(s[:6])
+}
+
+// Record implements bot.Recorder: a fallback's text, or the ids an answer
+// showed. Errors are logged, never returned: they must not change replies.
+func (r *Recorder) Record(ctx context.Context, user, normalized string, rep bot.Reply, at time.Time) {
+	if err := r.record(ctx, user, normalized, rep, at); err != nil {
+		r.opts.Logger.Warn("stats: record failed", "err", err)
+	}
+}
+
+func (r *Recorder) record(ctx context.Context, user, normalized string, rep bot.Reply, at time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	if at.IsZero() {
+		at = time.Now()
+	}
+	local := at.In(r.opts.Location)
+	day := dayKey(local)
+	// Keys live for the retention period after the end of their day.
+	y, m, d := local.Date()
+	expireAt := time.Date(y, m, d+1, 0, 0, 0, 0, r.opts.Location).Add(r.opts.Retention)
+	pipe := r.rdb.Pipeline()
+	switch {
+	case rep.Answer == bot.AnswerFallback:
+		text := strings.TrimSpace(normalized)
+		if text == "" {
+			return nil
+		}
+		if utf8.RuneCountInString(text) > maxTextRunes {
+			text = string([]rune(text)[:maxTextRunes])
+		}
+		uh := r.HashUser(user)
+		keys := []string{r.p + "fb:" + day, r.p + "fblast:" + day, r.p + "fbu:" + day + ":" + textHash(text), r.p + "fbev:" + day}
+		pipe.ZIncrBy(ctx, keys[0], 1, text)
+		pipe.HSet(ctx, keys[1], text, at.Unix())
+		pipe.PFAdd(ctx, keys[2], uh)
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: keys[3], MaxLen: 100000, Approx: true,
+			Values: []any{"text", text, "at", at.Unix(), "user", uh}})
+		for _, k := range keys {
+			pipe.ExpireAt(ctx, k, expireAt)
+		}
+	case len(rep.IDs) > 0:
+		key := r.p + "hits:" + day
+		for _, id := range rep.IDs {
+			pipe.HIncrBy(ctx, key, id, 1)
+		}
+		pipe.ExpireAt(ctx, key, expireAt)
+	default:
+		return nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	return nil
+}
+
+// Question is one unanswered question over a period.
+type Question struct {
+	Text  string    `json:"text"`
+	Count int64     `json:"count"` // times asked
+	Users int64     `json:"users"` // distinct people (estimated)
+	Last  time.Time `json:"last"`  // last time asked
+}
+
+// days lists the day keys from since to until (inclusive), at most the
+// retention period.
+func (r *Recorder) days(since, until time.Time) ([]string, error) {
+	if until.IsZero() {
+		until = time.Now()
+	}
+	if since.IsZero() {
+		since = until.Add(-7 * 24 * time.Hour)
+	}
+	if since.After(until) {
+		return nil, errors.New("since is after until")
+	}
+	s, u := since.In(r.opts.Location), until.In(r.opts.Location)
+	first := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, r.opts.Location)
+	if lim := u.Add(-r.opts.Retention - 24*time.Hour); first.Before(lim) {
+		first = time.Date(lim.Year(), lim.Month(), lim.Day(), 0, 0, 0, 0, r.opts.Location)
+	}
+	var out []string
+	for d := first; !d.After(u); d = d.AddDate(0, 0, 1) {
+		out = append(out, dayKey(d))
+	}
+	return out, nil
+}
+
+// Unanswered returns the most asked fallback questions between since and
+// until (whole days in the bureau's time zone), most asked first.
+func (r *Recorder) Unanswered(ctx context.Context, since, until time.Time, limit int) ([]Question, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	days, err := r.days(since, until)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]float64{}
+	last := map[string]int64{}
+	pipe := r.rdb.Pipeline()
+	zs := make([]*redis.ZSliceCmd, len(days))
+	hs := make([]*redis.MapStringStringCmd, len(days))
+	for i, d := range days {
+		zs[i] = pipe.ZRangeWithScores(ctx, r.p+"fb:"+d, 0, -1)
+		hs[i] = pipe.HGetAll(ctx, r.p+"fblast:"+d)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	for i := range days {
+		for _, z := range zs[i].Val() {
+			counts[z.Member.(string)] += z.Score
+		}
+		for text, ts := range hs[i].Val() {
+			if v, _ := strconv.ParseInt(ts, 10, 64); v > last[text] {
+				last[text] = v
+			}
+		}
+	}
+	out := make([]Question, 0, len(counts))
+	for text, c := range counts {
+		out = append(out, Question{Text: text, Count: int64(c), Last: time.Unix(last[text], 0).In(r.opts.Location)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Text < out[j].Text
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	// Distinct people per question across the period: PFCOUNT of the union.
+	pipe = r.rdb.Pipeline()
+	users := make([]*redis.IntCmd, len(out))
+	for i, q := range out {
+		keys := make([]string, len(days))
+		for j, d := range days {
+			keys[j] = r.p + "fbu:" + d + ":" + textHash(q.Text)
+		}
+		users[i] = pipe.PFCount(ctx, keys...)
+	}
+	if len(out) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("stats: %w", err)
+		}
+	}
+	for i := range out {
+		out[i].Users = users[i].Val()
+	}
+	return out, nil
+}
+
+// DayHits is how often one content item was shown on one day.
+type DayHits struct {
+	Day   string `json:"day"` // YYYY-MM-DD
+	ID    string `json:"id"`
+	Count int64  `json:"count"`
+}
+
+// Hits returns replies per content id per day between since and until,
+// by day then most shown first. ids, when given, selects items.
+func (r *Recorder) Hits(ctx context.Context, since, until time.Time, ids ...string) ([]DayHits, error) {
+	days, err := r.days(since, until)
+	if err != nil {
+		return nil, err
+	}
+	pipe := r.rdb.Pipeline()
+	hs := make([]*redis.MapStringStringCmd, len(days))
+	for i, d := range days {
+		hs[i] = pipe.HGetAll(ctx, r.p+"hits:"+d)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []DayHits
+	for i, d := range days {
+		var day []DayHits
+		for id, c := range hs[i].Val() {
+			if len(want) > 0 && !want[id] {
+				continue
+			}
+			n, _ := strconv.ParseInt(c, 10, 64)
+			day = append(day, DayHits{Day: d[:4] + "-" + d[4:6] + "-" + d[6:], ID: id, Count: n})
+		}
+		sort.Slice(day, func(a, b int) bool {
+			if day[a].Count != day[b].Count {
+				return day[a].Count > day[b].Count
+			}
+			return day[a].ID < day[b].ID
+		})
+		out = append(out, day...)
+	}
+	return out, nil
+}

@@ -1,0 +1,117 @@
+package stats
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdjysjyj/edubot/bot"
+	"github.com/gdjysjyj/edubot/internal/testredis"
+)
+
+func TestRecordAndQuery(t *testing.T) {
+	rdb, prefix := testredis.New(t)
+	ctx := context.Background()
+	loc := time.FixedZone("CST", 8*3600)
+	r, err := New(ctx, rdb, prefix, Options{Retention: 30 * 24 * time.Hour, Location: loc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day1 := time.Date(2026, 11, 20, 9, 0, 0, 0, loc)
+	day2 := time.Date(2026, 11, 21, 23, 30, 0, 0, loc)
+	fb := bot.Reply{Kind: bot.ReplyText, Answer: bot.AnswerFallback}
+	const openid = "oUSER-raw-openid-0001"
+	r.Record(ctx, openid, "校车几点到", fb, day1)
+	r.Record(ctx, openid, "校车几点到", fb, day2)
+	r.Record(ctx, "oUSER-raw-openid-0002", "校车几点到", fb, day2)
+	r.Record(ctx, "oUSER-raw-openid-0003", "食堂菜单", fb, day2)
+	r.Record(ctx, openid, "一年级报名", bot.Reply{Answer: bot.AnswerFAQ, IDs: []string{"faq-grade1-signup"}}, day1)
+	r.Record(ctx, openid, "开学", bot.Reply{Answer: bot.AnswerFAQ, IDs: []string{"faq-term-start-city"}}, day2)
+	r.Record(ctx, openid, "开学", bot.Reply{Answer: bot.AnswerFAQ, IDs: []string{"faq-term-start-city"}}, day2)
+	r.Record(ctx, openid, "你好", bot.Reply{Answer: bot.AnswerNone}, day2)
+
+	qs, err := r.Unanswered(ctx, day1, day2, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 2 || qs[0].Text != "校车几点到" || qs[0].Count != 3 || qs[0].Users != 2 || qs[1].Text != "食堂菜单" || qs[1].Count != 1 {
+		t.Fatalf("unanswered = %+v", qs)
+	}
+	if !qs[0].Last.Equal(day2) {
+		t.Errorf("last asked %s, want %s", qs[0].Last, day2)
+	}
+	// Only the second day.
+	qs, err = r.Unanswered(ctx, day2, day2, 10)
+	if err != nil || len(qs) != 2 || qs[0].Count != 2 {
+		t.Fatalf("unanswered on day 2 = %+v %v", qs, err)
+	}
+
+	hits, err := r.Hits(ctx, day1, day2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []DayHits{{"2026-11-20", "faq-grade1-signup", 1}, {"2026-11-21", "faq-term-start-city", 2}}
+	if len(hits) != len(want) || hits[0] != want[0] || hits[1] != want[1] {
+		t.Fatalf("hits = %+v, want %+v", hits, want)
+	}
+	if hits, _ := r.Hits(ctx, day1, day2, "faq-grade1-signup"); len(hits) != 1 {
+		t.Errorf("hits for one id = %+v", hits)
+	}
+
+	// No raw openid anywhere; every key expires.
+	keys, err := rdb.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if strings.Contains(k, "openid") {
+			t.Errorf("key %s holds the openid", k)
+		}
+		if strings.HasSuffix(k, "salt") {
+			continue
+		}
+		ttl := rdb.TTL(ctx, k).Val()
+		if ttl <= 0 {
+			t.Errorf("key %s does not expire", k)
+		}
+		if ev := rdb.XRange(ctx, k, "-", "+"); ev.Err() == nil {
+			for _, m := range ev.Val() {
+				if u := m.Values["user"].(string); u == openid || len(u) != 16 {
+					t.Errorf("stored user %q is not a hash", u)
+				}
+			}
+		}
+	}
+	if r.HashUser(openid) == r.HashUser("oUSER-raw-openid-0002") {
+		t.Error("different users hash alike")
+	}
+	// Another replica without a configured salt shares the hash.
+	r2, err := New(ctx, rdb, prefix, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.HashUser(openid) != r.HashUser(openid) {
+		t.Error("replicas hash the same user differently")
+	}
+}
+
+func TestRetentionBoundsTheQuery(t *testing.T) {
+	rdb, prefix := testredis.New(t)
+	ctx := context.Background()
+	r, err := New(ctx, rdb, prefix, Options{Retention: 24 * time.Hour, Salt: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	days, err := r.days(now.AddDate(-1, 0, 0), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) > 3 {
+		t.Errorf("a year's query reads %d days, retention is 1 day", len(days))
+	}
+	if _, err := r.days(now, now.Add(-time.Hour)); err == nil {
+		t.Error("since after until accepted")
+	}
+}
