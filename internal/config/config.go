@@ -82,6 +82,12 @@ type Bot struct {
 	HandoffTTL    time.Duration     `yaml:"handoff_ttl" env:"HANDOFF_TTL"`
 	OfficeHours   string            `yaml:"office_hours" env:"OFFICE_HOURS"` // e.g. "Mon-Fri 08:30-12:00,14:30-17:30"
 	TimeZone      string            `yaml:"time_zone" env:"TIME_ZONE"`
+	// SubscriptionTTL keeps topic subscriptions (refreshed on every subscribe).
+	SubscriptionTTL time.Duration `yaml:"subscription_ttl" env:"SUBSCRIPTION_TTL"`
+	// NoteTTL keeps questions left for staff outside office hours.
+	NoteTTL time.Duration `yaml:"note_ttl" env:"NOTE_TTL"`
+	// StoreTimeout bounds one Redis call of the bot; past it the bot answers without memory.
+	StoreTimeout time.Duration `yaml:"store_timeout" env:"STORE_TIMEOUT"`
 }
 
 // Admin API settings.
@@ -128,17 +134,20 @@ func Default() Config {
 			APITimeout:    5 * time.Second,
 		},
 		Bot: Bot{
-			Name:          "揭阳教育",
-			Hotline:       "0663-12340101（工作日8:30—12:00、14:30—17:30）",
-			SessionTTL:    30 * time.Minute,
-			ContextTTL:    10 * time.Minute,
-			ProfileTTL:    30 * 24 * time.Hour,
-			DedupTTL:      60 * time.Second,
-			RatePerMinute: 20,
-			HandoffTTL:    30 * time.Minute,
-			OfficeHours:   "Mon-Fri 08:30-12:00,14:30-17:30",
-			TimeZone:      "Asia/Shanghai",
-			Menu:          "configs/menu.yaml",
+			Name:            "揭阳教育",
+			Hotline:         "0663-12340101（工作日8:30—12:00、14:30—17:30）",
+			SessionTTL:      30 * time.Minute,
+			ContextTTL:      10 * time.Minute,
+			ProfileTTL:      30 * 24 * time.Hour,
+			DedupTTL:        60 * time.Second,
+			RatePerMinute:   20,
+			HandoffTTL:      30 * time.Minute,
+			OfficeHours:     "Mon-Fri 08:30-12:00,14:30-17:30",
+			TimeZone:        "Asia/Shanghai",
+			SubscriptionTTL: 365 * 24 * time.Hour,
+			NoteTTL:         14 * 24 * time.Hour,
+			StoreTimeout:    300 * time.Millisecond,
+			Menu:            "configs/menu.yaml",
 		},
 		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2},
 		Stats:     Stats{Retention: 90 * 24 * time.Hour},
