@@ -1,0 +1,415 @@
+package search
+
+import (
+	"bufio"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-ego/gse"
+
+	"github.com/gdjysjyj/edubot/content"
+	"github.com/gdjysjyj/edubot/content/search/lexicon"
+)
+
+// Default thresholds; see Options.
+const (
+	DefaultThreshold    = 0.52
+	DefaultChoiceMargin = 0.035
+)
+
+// Options tune an Engine. The zero value is usable.
+type Options struct {
+	// Logger receives the explanation of every match at debug level.
+	Logger *slog.Logger
+	// Threshold is the confidence (0..1) below which Match falls back.
+	Threshold float64
+	// ChoiceMargin: when the runner-up is this close to the best and
+	// different, Match offers choices instead of guessing.
+	ChoiceMargin float64
+	// Now is "today" when a Query has none; default time.Now.
+	Now func() time.Time
+}
+
+// Engine is the live search index over a content set. All methods are safe
+// for concurrent use; updates apply incrementally while matching goes on.
+type Engine struct {
+	log    *slog.Logger
+	opts   Options
+	norm   *normalizer
+	stop   map[string]bool
+	common map[string]bool // general words: lexicon and built-in synonyms
+
+	mu       sync.RWMutex
+	seg      *gse.Segmenter // AddToken races with Cut: written only under mu
+	ix       *index
+	regions  *regionSet
+	notices  map[string]*content.Notice
+	faqs     map[string]*content.FAQ
+	rules    map[string]*content.Rule
+	order    []string // ids in insertion order, for Snapshot
+	synSet   []*content.SynonymGroup
+	syn      map[string][]string // word → its synonyms (built-in and the set's)
+	learned  map[string]bool     // domain words added to the segmenter
+	ruleKeys []ruleKey
+}
+
+// ruleKey is one normalised keyword of a rule.
+type ruleKey struct {
+	key   string
+	exact bool
+	rule  *content.Rule
+}
+
+// New builds an engine over set (which may be nil or empty).
+func New(set *content.Set, opts Options) (*Engine, error) {
+	if opts.Threshold <= 0 {
+		opts.Threshold = DefaultThreshold
+	}
+	if opts.ChoiceMargin <= 0 {
+		opts.ChoiceMargin = DefaultChoiceMargin
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	norm, err := newNormalizer()
+	if err != nil {
+		return nil, err
+	}
+	seg, err := newSegmenter()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		log: log, opts: opts, norm: norm, seg: seg,
+		stop: map[string]bool{}, common: map[string]bool{},
+		ix: newIndex(), regions: newRegionSet(),
+		notices: map[string]*content.Notice{}, faqs: map[string]*content.FAQ{}, rules: map[string]*content.Rule{},
+		learned: map[string]bool{},
+	}
+	for _, w := range lexicon.StopWords() {
+		e.stop[w] = true
+	}
+	for _, name := range e.regions.aliases {
+		e.learn(name)
+	}
+	for _, g := range lexicon.Synonyms() {
+		for _, w := range g {
+			e.learn(e.norm.Normalize(w))
+		}
+	}
+	for _, g := range gradeNames {
+		e.learn(g)
+	}
+	if set == nil {
+		set = &content.Set{}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, n := range set.Notices {
+		e.regions.note(n.Region, 1)
+	}
+	for _, f := range set.FAQs {
+		e.regions.note(f.Region, 1)
+	}
+	e.setSynonymsLocked(set.Synonyms)
+	for _, n := range set.Notices {
+		if err := e.upsertNoticeLocked(n); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range set.FAQs {
+		if err := e.upsertFAQLocked(f); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range set.Rules {
+		if err := e.upsertRuleLocked(r); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// newSegmenter loads the embedded word list into gse without touching the
+// file system (gse's own loaders read the module cache).
+func newSegmenter() (*gse.Segmenter, error) {
+	seg := &gse.Segmenter{SkipLog: true}
+	seg.Dict = gse.NewDict()
+	seg.Init()
+	seg.Load = true
+	if err := seg.Reader(bufio.NewReader(strings.NewReader(lexicon.Words()))); err != nil {
+		return nil, fmt.Errorf("search: load word list: %w", err)
+	}
+	return seg, nil
+}
+
+// learn adds a domain word to the segmenter so questions keep it whole.
+// The caller holds mu (or is constructing the engine).
+func (e *Engine) learn(w string) {
+	w = strings.TrimSpace(w)
+	if utf8.RuneCountInString(w) < 2 || utf8.RuneCountInString(w) > 12 || strings.ContainsAny(w, " \t") || e.learned[w] {
+		return
+	}
+	e.learned[w] = true
+	if f, _, ok := e.seg.Find(w); ok && f > 0 {
+		return
+	}
+	// A middling frequency: preferred over splitting, not over longer words.
+	_ = e.seg.AddToken(w, 3000)
+}
+
+// --- lookups ---
+
+// Notice returns the notice with that id, or nil.
+func (e *Engine) Notice(id string) *content.Notice {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.notices[id]
+}
+
+// FAQ returns the FAQ with that id, or nil.
+func (e *Engine) FAQ(id string) *content.FAQ {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.faqs[id]
+}
+
+// Rule returns the rule with that id, or nil.
+func (e *Engine) Rule(id string) *content.Rule {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.rules[id]
+}
+
+// Tags lists the distinct notice tags.
+func (e *Engine) Tags() []string {
+	return e.Snapshot().Tags()
+}
+
+// Regions lists the distinct regions named by notices and FAQs.
+func (e *Engine) Regions() []string {
+	return e.Snapshot().Regions()
+}
+
+// Snapshot returns the current content as a set (items are shared, not
+// copied: treat them as read-only).
+func (e *Engine) Snapshot() *content.Set {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s := &content.Set{Synonyms: slices.Clone(e.synSet)}
+	for _, id := range e.order {
+		switch {
+		case e.notices[id] != nil:
+			s.Notices = append(s.Notices, e.notices[id])
+		case e.faqs[id] != nil:
+			s.FAQs = append(s.FAQs, e.faqs[id])
+		case e.rules[id] != nil:
+			s.Rules = append(s.Rules, e.rules[id])
+		}
+	}
+	return s
+}
+
+// --- updates ---
+
+// UpsertNotice adds or replaces a notice.
+func (e *Engine) UpsertNotice(n *content.Notice) error {
+	if n == nil {
+		return fmt.Errorf("search: nil notice")
+	}
+	if err := n.Validate(); err != nil {
+		return fmt.Errorf("search: notice: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old := e.notices[n.ID]; old != nil {
+		e.regions.note(old.Region, -1)
+	}
+	e.regions.note(n.Region, 1)
+	return e.upsertNoticeLocked(n)
+}
+
+// UpsertFAQ adds or replaces a FAQ.
+func (e *Engine) UpsertFAQ(f *content.FAQ) error {
+	if f == nil {
+		return fmt.Errorf("search: nil FAQ")
+	}
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("search: faq: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old := e.faqs[f.ID]; old != nil {
+		e.regions.note(old.Region, -1)
+	}
+	e.regions.note(f.Region, 1)
+	return e.upsertFAQLocked(f)
+}
+
+// UpsertRule adds or replaces a keyword rule.
+func (e *Engine) UpsertRule(r *content.Rule) error {
+	if r == nil {
+		return fmt.Errorf("search: nil rule")
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("search: rule: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.upsertRuleLocked(r)
+}
+
+// SetSynonyms replaces the content set's synonym groups.
+func (e *Engine) SetSynonyms(groups []*content.SynonymGroup) error {
+	for _, g := range groups {
+		if g == nil {
+			return fmt.Errorf("search: nil synonym group")
+		}
+		if err := g.Validate(); err != nil {
+			return fmt.Errorf("search: synonyms: %w", err)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.setSynonymsLocked(groups)
+	return nil
+}
+
+// Remove deletes the notice, FAQ or rule with that id; it reports whether
+// there was one.
+func (e *Engine) Remove(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	found := false
+	if n := e.notices[id]; n != nil {
+		e.regions.note(n.Region, -1)
+		delete(e.notices, id)
+		found = true
+	}
+	if f := e.faqs[id]; f != nil {
+		e.regions.note(f.Region, -1)
+		delete(e.faqs, id)
+		found = true
+	}
+	if num, ok := e.ix.byID[id]; ok {
+		e.ix.remove(num)
+	}
+	if e.rules[id] != nil {
+		delete(e.rules, id)
+		e.rebuildRules()
+		found = true
+	}
+	if found {
+		e.order = slices.DeleteFunc(e.order, func(s string) bool { return s == id })
+	}
+	return found
+}
+
+func (e *Engine) remember(id string) {
+	if e.notices[id] == nil && e.faqs[id] == nil && e.rules[id] == nil {
+		e.order = append(e.order, id)
+	}
+}
+
+func (e *Engine) upsertNoticeLocked(n *content.Notice) error {
+	if n == nil {
+		return fmt.Errorf("search: nil notice")
+	}
+	e.remember(n.ID)
+	e.notices[n.ID] = n
+	for _, k := range append(slices.Clone(n.Keywords), n.Tags...) {
+		e.learn(e.norm.Normalize(k))
+	}
+	d := e.docForNotice(n)
+	if d.region == "" {
+		if rs, _ := e.regions.find(d.text[fTitle]); len(rs) == 1 {
+			d.region = rs[0]
+		}
+	}
+	e.ix.add(d)
+	return nil
+}
+
+func (e *Engine) upsertFAQLocked(f *content.FAQ) error {
+	if f == nil {
+		return fmt.Errorf("search: nil FAQ")
+	}
+	e.remember(f.ID)
+	e.faqs[f.ID] = f
+	for _, k := range f.Keywords {
+		e.learn(e.norm.Normalize(k))
+	}
+	e.ix.add(e.docForFAQ(f))
+	return nil
+}
+
+func (e *Engine) upsertRuleLocked(r *content.Rule) error {
+	if r == nil {
+		return fmt.Errorf("search: nil rule")
+	}
+	e.remember(r.ID)
+	e.rules[r.ID] = r
+	e.rebuildRules()
+	return nil
+}
+
+// rebuildRules refreshes the normalised rule keywords (rules are few).
+func (e *Engine) rebuildRules() {
+	e.ruleKeys = e.ruleKeys[:0]
+	for _, id := range e.order {
+		r := e.rules[id]
+		if r == nil {
+			continue
+		}
+		for _, k := range r.Keywords {
+			key := strings.ReplaceAll(e.norm.Normalize(k), " ", "")
+			if key != "" {
+				e.ruleKeys = append(e.ruleKeys, ruleKey{key: key, exact: r.Match != content.MatchContains, rule: r})
+			}
+		}
+	}
+}
+
+// setSynonymsLocked rebuilds the synonym map from the built-in lexicon and
+// the set's groups; synonyms apply at question time, so nothing is reindexed.
+func (e *Engine) setSynonymsLocked(groups []*content.SynonymGroup) {
+	e.synSet = slices.Clone(groups)
+	e.syn = map[string][]string{}
+	add := func(words []string) {
+		var ws []string
+		for _, w := range words {
+			if n := strings.ReplaceAll(e.norm.Normalize(w), " ", ""); n != "" && !slices.Contains(ws, n) {
+				ws = append(ws, n)
+			}
+		}
+		for _, w := range ws {
+			e.learn(w)
+			for _, o := range ws {
+				if o != w && !slices.Contains(e.syn[w], o) {
+					e.syn[w] = append(e.syn[w], o)
+				}
+			}
+		}
+	}
+	for _, g := range lexicon.Synonyms() {
+		add(g)
+	}
+	for _, g := range groups {
+		add(g.Words)
+	}
+}
+
+// idf is the BM25 inverse document frequency for df of n documents.
+func idf(df, n int) float64 {
+	return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+}

@@ -1,0 +1,326 @@
+package search
+
+import (
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gdjysjyj/edubot/content"
+)
+
+// field is a part of a document, scored with its own weight.
+type field uint8
+
+const (
+	fQuestion field = iota // FAQ question and alternates
+	fTitle                 // notice title
+	fKeywords              // keywords and tags
+	fSummary               // notice summary
+	fAnswer                // FAQ answer text
+	fBody                  // notice body
+	numFields
+)
+
+var fieldNames = [numFields]string{"question", "title", "keywords", "summary", "answer", "body"}
+
+// fieldWeight is the BM25F weight of a field: the question a FAQ answers and
+// a notice's title say what it is about; the body only mentions things.
+var fieldWeight = [numFields]float64{3.0, 3.0, 2.0, 1.5, 1.0, 0.6}
+
+// fieldQuality is how much a concept found only in that field counts toward
+// the confidence that the document answers the question.
+var fieldQuality = [numFields]float64{1.0, 1.0, 0.9, 0.75, 0.6, 0.45}
+
+// posting says that a term occurs tf times in one field of one document.
+type posting struct {
+	doc   int32
+	field field
+	tf    uint8
+}
+
+// doc is one indexed FAQ or notice. Documents are never changed in place:
+// an update marks the old one dead and appends a new one, so matching that
+// holds a read lock sees a consistent index.
+type doc struct {
+	kind     Kind
+	id       string
+	title    string
+	alive    bool
+	region   string   // canonical region, "" if none
+	grades   []string // grades named in its title, question or keywords
+	audience []string
+	date     time.Time // notices: publication day
+	expires  time.Time
+	notices  []string  // FAQs: related notices
+	phrases  [][]int32 // bigram term ids of the question, each alternate, the title
+	// phraseText is the normalised text of phrases until the document is indexed.
+	phraseText []string
+	fieldLen   [numFields]uint16
+	// text keeps what was indexed so removal can recount document frequencies.
+	text [numFields]string
+}
+
+// index is an inverted index over character bigrams (and Latin words). The
+// caller holds the engine's lock.
+type index struct {
+	vocab    map[string]int32
+	terms    []string
+	postings [][]posting
+	df       []int32 // live documents containing the term
+	docs     []*doc
+	byID     map[string]int32 // live document of an id
+	live     int
+	dead     int
+	lenSum   [numFields]float64 // over live documents
+	pinyin   *pinyinIndex
+}
+
+func newIndex() *index {
+	return &index{vocab: map[string]int32{}, byID: map[string]int32{}, pinyin: newPinyinIndex()}
+}
+
+// termID returns the id of a term, adding it when add is set (-1 if absent).
+func (ix *index) termID(t string, add bool) int32 {
+	if id, ok := ix.vocab[t]; ok {
+		return id
+	}
+	if !add {
+		return -1
+	}
+	id := int32(len(ix.terms))
+	ix.vocab[t] = id
+	ix.terms = append(ix.terms, t)
+	ix.postings = append(ix.postings, nil)
+	ix.df = append(ix.df, 0)
+	ix.pinyin.add(t, id)
+	return id
+}
+
+// isCJK reports whether r is a Han character.
+func isCJK(r rune) bool { return unicode.Is(unicode.Han, r) }
+
+// termsOf splits normalised text into index terms with their counts: the
+// bigrams of every run of Han characters (a lone character stays a term of
+// its own) and every Latin word of two or more letters. Bigrams need no
+// dictionary, are fast enough for 100,000 notices, and let a word of any
+// length be found as the sequence of its bigrams.
+func termsOf(norm string, fn func(term string)) {
+	var run []rune
+	flush := func() {
+		switch {
+		case len(run) == 1:
+			fn(string(run))
+		case len(run) > 1:
+			for i := 0; i+1 < len(run); i++ {
+				fn(string(run[i : i+2]))
+			}
+		}
+		run = run[:0]
+	}
+	start := -1
+	for i, r := range norm {
+		if isCJK(r) {
+			if start >= 0 {
+				latin(norm[start:i], fn)
+				start = -1
+			}
+			run = append(run, r)
+			continue
+		}
+		flush()
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			latin(norm[start:i], fn)
+			start = -1
+		}
+	}
+	flush()
+	if start >= 0 {
+		latin(norm[start:], fn)
+	}
+}
+
+// latin emits a Latin word; pure numbers are left to the date logic.
+func latin(w string, fn func(string)) {
+	if len(w) < 2 {
+		return
+	}
+	if strings.Trim(w, "0123456789") == "" {
+		return
+	}
+	fn(w)
+}
+
+// bigramsOf returns the terms of a short normalised text, in order.
+func bigramsOf(norm string) []string {
+	var out []string
+	termsOf(norm, func(t string) { out = append(out, t) })
+	return out
+}
+
+// add indexes a document whose fields are already normalised.
+func (ix *index) add(d *doc) {
+	num := int32(len(ix.docs))
+	ix.docs = append(ix.docs, d)
+	d.alive = true
+	if old, ok := ix.byID[d.id]; ok {
+		ix.remove(old)
+	}
+	ix.byID[d.id] = num
+	ix.live++
+	ix.setPhrases(d, d.phraseText)
+	d.phraseText = nil
+	counts := map[int32]*[numFields]uint8{}
+	var order []int32
+	for f := field(0); f < numFields; f++ {
+		n := 0
+		termsOf(d.text[f], func(t string) {
+			n++
+			id := ix.termID(t, true)
+			c, ok := counts[id]
+			if !ok {
+				c = new([numFields]uint8)
+				counts[id] = c
+				order = append(order, id)
+			}
+			if c[f] < 255 {
+				c[f]++
+			}
+		})
+		if n > 65535 {
+			n = 65535
+		}
+		d.fieldLen[f] = uint16(n)
+		ix.lenSum[f] += float64(n)
+	}
+	for _, id := range order {
+		c := counts[id]
+		for f := field(0); f < numFields; f++ {
+			if c[f] > 0 {
+				ix.postings[id] = append(ix.postings[id], posting{doc: num, field: f, tf: c[f]})
+			}
+		}
+		ix.df[id]++
+	}
+}
+
+// remove marks a document dead and takes it out of the statistics; its
+// postings stay until compact drops them.
+func (ix *index) remove(num int32) {
+	d := ix.docs[num]
+	if !d.alive {
+		return
+	}
+	d.alive = false
+	if cur, ok := ix.byID[d.id]; ok && cur == num {
+		delete(ix.byID, d.id)
+	}
+	ix.live--
+	ix.dead++
+	seen := map[int32]bool{}
+	for f := field(0); f < numFields; f++ {
+		ix.lenSum[f] -= float64(d.fieldLen[f])
+		termsOf(d.text[f], func(t string) {
+			if id := ix.termID(t, false); id >= 0 && !seen[id] {
+				seen[id] = true
+				ix.df[id]--
+			}
+		})
+	}
+	if ix.dead > 1000 && ix.dead > ix.live/4 {
+		ix.compact()
+	}
+}
+
+// compact drops dead documents' postings and renumbers the documents.
+func (ix *index) compact() {
+	renum := make([]int32, len(ix.docs))
+	var docs []*doc
+	for i, d := range ix.docs {
+		if d.alive {
+			renum[i] = int32(len(docs))
+			docs = append(docs, d)
+		} else {
+			renum[i] = -1
+		}
+	}
+	for t, ps := range ix.postings {
+		out := ps[:0]
+		for _, p := range ps {
+			if n := renum[p.doc]; n >= 0 {
+				p.doc = n
+				out = append(out, p)
+			}
+		}
+		ix.postings[t] = out
+	}
+	for id, n := range ix.byID {
+		ix.byID[id] = renum[n]
+	}
+	ix.docs = docs
+	ix.dead = 0
+}
+
+// avgLen is the mean length of a field over live documents that have it.
+func (ix *index) avgLen(f field) float64 {
+	if ix.live == 0 || ix.lenSum[f] <= 0 {
+		return 1
+	}
+	return ix.lenSum[f] / float64(ix.live)
+}
+
+// docForFAQ builds the document of a FAQ.
+func (e *Engine) docForFAQ(f *content.FAQ) *doc {
+	n := e.norm
+	d := &doc{kind: KindFAQ, id: f.ID, title: f.Question, audience: f.Audience, notices: f.Notices}
+	qs := append([]string{f.Question}, f.Alternates...)
+	var nq []string
+	for _, q := range qs {
+		nq = append(nq, n.Normalize(q))
+	}
+	d.text[fQuestion] = strings.Join(nq, " ")
+	d.text[fKeywords] = n.Normalize(strings.Join(f.Keywords, " "))
+	d.text[fAnswer] = n.Normalize(f.Answer)
+	d.region = e.regions.canonical(f.Region)
+	d.grades = gradesIn(d.text[fQuestion] + " " + d.text[fKeywords])
+	d.phraseText = nq
+	return d
+}
+
+// docForNotice builds the document of a notice.
+func (e *Engine) docForNotice(nt *content.Notice) *doc {
+	n := e.norm
+	d := &doc{kind: KindNotice, id: nt.ID, title: nt.Title, audience: nt.Audience, date: nt.Date.Time, expires: nt.Expires.Time}
+	d.text[fTitle] = n.Normalize(nt.Title)
+	d.text[fKeywords] = n.Normalize(strings.Join(append(append([]string{}, nt.Keywords...), nt.Tags...), " "))
+	d.text[fSummary] = n.Normalize(nt.Summary)
+	d.text[fBody] = n.Normalize(nt.Body)
+	d.region = e.regions.canonical(nt.Region)
+	d.grades = gradesIn(d.text[fTitle] + " " + d.text[fKeywords])
+	d.phraseText = []string{d.text[fTitle]}
+	return d
+}
+
+// setPhrases records the bigram ids of a document's short statements (FAQ
+// question and alternates, notice title) for the reverse coverage check.
+func (ix *index) setPhrases(d *doc, phrases []string) {
+	d.phrases = d.phrases[:0]
+	for _, p := range phrases {
+		var ids []int32
+		seen := map[int32]bool{}
+		termsOf(p, func(t string) {
+			if id := ix.termID(t, true); !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		})
+		if len(ids) > 0 {
+			d.phrases = append(d.phrases, ids)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+// Package lexicon holds edubot's built-in language data for matching: a
+// compact general word list for the segmenter (the most frequent 60,000
+// entries of the jieba/gse simplified-Chinese dictionary, with their
+// frequencies), a general education lexicon of synonyms, stop words, and
+// administrative region names. It is embedded so the binary needs no files.
+//
+// words.txt was made with:
+//
+//	sort -k2,2nr $(go env GOMODCACHE)/github.com/go-ego/gse@v0.80.3/data/dict/zh/s_1.txt |
+//	  awk '{print $1, $2}' | head -60000 > words.txt
+package lexicon
+
+import (
+	_ "embed"
+	"strings"
+)
+
+//go:embed words.txt
+var words string
+
+//go:embed synonyms.txt
+var synonyms string
+
+//go:embed stopwords.txt
+var stopwords string
+
+//go:embed regions.txt
+var regions string
+
+// Words returns the general word list, one "word frequency" a line.
+func Words() string { return words }
+
+// Synonyms returns the built-in synonym groups.
+func Synonyms() [][]string {
+	var out [][]string
+	for _, line := range lines(synonyms) {
+		if f := strings.Fields(line); len(f) >= 2 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// StopWords returns the words that carry no meaning for matching.
+func StopWords() []string {
+	var out []string
+	for _, line := range lines(stopwords) {
+		out = append(out, strings.Fields(line)...)
+	}
+	return out
+}
+
+// Regions returns the built-in administrative region names (full names,
+// with their 省/市/县/区 suffix).
+func Regions() []string {
+	var out []string
+	for _, line := range lines(regions) {
+		out = append(out, strings.Fields(line)...)
+	}
+	return out
+}
+
+// lines returns the non-empty lines with comments removed.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if i := strings.IndexByte(l, '#'); i >= 0 {
+			l = l[:i]
+		}
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}

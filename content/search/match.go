@@ -1,0 +1,666 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gdjysjyj/edubot/content"
+)
+
+// Credits of the forms a concept may take in content.
+const (
+	creditSynonym = 0.9
+	creditPinyin  = 0.85
+)
+
+// BM25 parameters.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+// stage1 is how many candidates get the full (more expensive) ranking.
+const stage1 = 40
+
+// concept is one meaningful word of a question with the forms it may take
+// in content (itself, synonyms, homophones).
+type concept struct {
+	word string
+	alts []alt
+	g    float64 // general informativeness 0..1 (common words count less)
+}
+
+// alt is one form of a concept, as index terms.
+type alt struct {
+	text   string
+	terms  []int32 // distinct bigram ids; -1 for a bigram the index lacks
+	credit float64
+	via    string // "", "synonym", "pinyin"
+}
+
+// query is a question analysed against the current index.
+type query struct {
+	an       Analysis
+	concepts []concept
+	years    []int // years asked about (今年, 去年, 2025)
+	latest   bool  // 最新, 最近
+	qterms   map[int32]bool
+}
+
+var (
+	yearNumRe = regexp.MustCompile(`(19|20)\d\d`)
+	relYears  = map[string]int{"今年": 0, "本年度": 0, "去年": -1, "上一年": -1, "前年": -2, "明年": 1}
+	latestRe  = regexp.MustCompile(`最新|最近|近期|新出的|刚出的`)
+)
+
+// Analyze says what the text names on its own: normalised form, meaningful
+// tokens, regions, grades and the role its writer states.
+func (e *Engine) Analyze(text string) Analysis {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.analyzeLocked(text, time.Time{}).an
+}
+
+// analyzeLocked builds the query; the caller holds mu for reading.
+func (e *Engine) analyzeLocked(text string, now time.Time) *query {
+	q := &query{qterms: map[int32]bool{}}
+	norm := e.norm.Normalize(text)
+	q.an.Normalized = norm
+	q.an.Role = roleIn(norm)
+	q.an.Grades = gradesIn(norm)
+	body := stripFiller(norm)
+	q.an.Regions, body = e.regions.find(body)
+
+	for w, d := range relYears {
+		if strings.Contains(body, w) {
+			if !now.IsZero() {
+				q.years = append(q.years, now.Year()+d)
+			}
+			body = strings.ReplaceAll(body, w, " ")
+		}
+	}
+	for _, m := range yearNumRe.FindAllString(body, -1) {
+		if y, err := strconv.Atoi(m); err == nil {
+			q.years = append(q.years, y)
+		}
+	}
+	if latestRe.MatchString(body) {
+		q.latest = true
+		body = latestRe.ReplaceAllString(body, " ")
+	}
+	// The whole question's bigrams, for the reverse coverage check.
+	termsOf(body, func(t string) {
+		if id := e.ix.termID(t, false); id >= 0 {
+			q.qterms[id] = true
+		}
+	})
+
+	var toks []string
+	for _, chunk := range strings.Fields(body) {
+		toks = append(toks, e.seg.Cut(chunk, true)...)
+	}
+	toks = e.mergeSingles(toks)
+	seen := map[string]bool{}
+	for _, t := range toks {
+		t = strings.TrimSpace(t)
+		if t == "" || e.stop[t] || seen[t] || strings.Trim(t, "0123456789年月日号点") == "" {
+			continue
+		}
+		seen[t] = true
+		c, ok := e.conceptOf(t)
+		if !ok {
+			continue
+		}
+		q.concepts = append(q.concepts, c)
+		q.an.Tokens = append(q.an.Tokens, t)
+		for _, a := range c.alts {
+			for _, id := range a.terms {
+				if id >= 0 {
+					q.qterms[id] = true
+				}
+			}
+		}
+	}
+	q.an.Empty = len(q.concepts) == 0 && len(q.an.Regions) == 0 && len(q.an.Grades) == 0 && len(q.years) == 0 && !q.latest
+	return q
+}
+
+// mergeSingles joins runs of single Han characters that the segmenter could
+// not place into one token: typing mistakes (反校) come out as such runs.
+func (e *Engine) mergeSingles(toks []string) []string {
+	var out []string
+	var run []string
+	flush := func() {
+		if len(run) >= 2 {
+			out = append(out, strings.Join(run, ""))
+		} else {
+			out = append(out, run...)
+		}
+		run = run[:0]
+	}
+	for _, t := range toks {
+		r, n := utf8.DecodeRuneInString(t)
+		if n == len(t) && isCJK(r) && !e.stop[t] && len(e.syn[t]) == 0 {
+			run = append(run, t)
+			continue
+		}
+		flush()
+		out = append(out, t)
+	}
+	flush()
+	return out
+}
+
+// conceptOf turns a token into a concept with its forms.
+func (e *Engine) conceptOf(t string) (concept, bool) {
+	c := concept{word: t, g: e.informativeness(t)}
+	single := utf8.RuneCountInString(t) == 1
+	if !single {
+		c.alts = append(c.alts, e.altOf(t, 1, ""))
+	}
+	for _, s := range e.syn[t] {
+		if utf8.RuneCountInString(s) >= 2 {
+			c.alts = append(c.alts, e.altOf(s, creditSynonym, "synonym"))
+		}
+	}
+	if len(c.alts) == 0 {
+		return c, false // a lone character with no synonyms says too little
+	}
+	// Homophones for the bigrams the index lacks: pinyin typing mistakes.
+	base := c.alts[0]
+	if !single && base.via == "" {
+		rs := []rune(t)
+		for i := 0; i+1 < len(rs); i++ {
+			bg := string(rs[i : i+2])
+			if id := e.ix.termID(bg, false); id >= 0 && e.ix.df[id] > 0 {
+				continue
+			}
+			for n, id := range e.ix.pinyin.sounds(bg) {
+				if n >= 3 {
+					break
+				}
+				if e.ix.df[id] == 0 {
+					continue
+				}
+				fixed := string(rs[:i]) + e.ix.terms[id] + string(rs[i+2:])
+				c.alts = append(c.alts, e.altOf(fixed, creditPinyin, "pinyin"))
+			}
+		}
+	}
+	return c, true
+}
+
+// altOf makes a form from normalised text.
+func (e *Engine) altOf(text string, credit float64, via string) alt {
+	a := alt{text: text, credit: credit, via: via}
+	seen := map[string]bool{}
+	termsOf(text, func(t string) {
+		if !seen[t] {
+			seen[t] = true
+			a.terms = append(a.terms, e.ix.termID(t, false))
+		}
+	})
+	return a
+}
+
+// informativeness says how much a word means on its own, from its frequency
+// in general language: 知道 or 时间 say little, 开学 or 厨师 a lot.
+func (e *Engine) informativeness(w string) float64 {
+	if e.learned[w] {
+		return 1
+	}
+	f, _, ok := e.seg.Find(w)
+	if !ok || f <= 0 {
+		return 1
+	}
+	g := (math.Log(5.76e7/f) - 6) / 5
+	return math.Max(0.2, math.Min(1, g))
+}
+
+// scratch holds per-query arrays sized to the index, reused across queries.
+type scratch struct {
+	cnt     []uint8
+	tf      []uint8
+	best    []float32
+	bestTF  []uint8
+	touched []int32
+	bestT   []int32
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
+
+func (s *scratch) size(n int) {
+	if len(s.cnt) < n {
+		s.cnt = make([]uint8, n)
+		s.tf = make([]uint8, n)
+		s.best = make([]float32, n)
+		s.bestTF = make([]uint8, n)
+	}
+}
+
+// docHit is what a document scored.
+type docHit struct {
+	num   int32
+	bm25  float64
+	cov   float64 // weighted share of the question's concepts it holds
+	rc    float64 // share of its own statement the question covers
+	conf  float64
+	stage float64
+	notes []string
+}
+
+// conceptHit is one concept's match in one document.
+type conceptHit struct {
+	num  int32
+	q    float64 // best field quality × match
+	bm25 float64 // BM25F part before idf
+}
+
+// Match answers a query: a keyword rule, a FAQ or notice, a short list of
+// choices, or a fallback.
+func (e *Engine) Match(ctx context.Context, q Query) Result {
+	now := q.Now
+	if now.IsZero() {
+		now = e.opts.Now()
+	}
+	e.mu.RLock()
+	res := e.matchLocked(q, now)
+	e.mu.RUnlock()
+	if e.log.Enabled(ctx, -4) && res.Explain != nil {
+		e.log.DebugContext(ctx, "match explained", "decision", res.Decision.String(), "best", res.Best.ID,
+			"tokens", res.Explain.Tokens, "expansions", res.Explain.Expansions, "candidates", fmtCands(res.Explain.Candidates), "notes", res.Explain.Notes)
+	}
+	if !q.Explain {
+		res.Explain = nil
+	}
+	return res
+}
+
+func fmtCands(cs []Candidate) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, fmt.Sprintf("%s %.3f (%.2f)", c.ID, c.Confidence, c.Score))
+	}
+	return out
+}
+
+// String names a decision.
+func (d Decision) String() string {
+	switch d {
+	case Answer:
+		return "answer"
+	case Choices:
+		return "choices"
+	default:
+		return "fallback"
+	}
+}
+
+func (e *Engine) matchLocked(in Query, now time.Time) Result {
+	q := e.analyzeLocked(in.Text, now)
+	res := Result{Analysis: q.an}
+	wantExplain := in.Explain || e.log.Enabled(context.Background(), -4)
+	var ex *Explain
+	if wantExplain {
+		ex = &Explain{Tokens: q.an.Tokens}
+		for _, c := range q.concepts {
+			for _, a := range c.alts[1:] {
+				ex.Expansions = append(ex.Expansions, fmt.Sprintf("%s→%s (%s)", c.word, a.text, a.via))
+			}
+			if c.alts[0].via != "" {
+				ex.Expansions = append(ex.Expansions, fmt.Sprintf("%s→%s (%s)", c.word, c.alts[0].text, c.alts[0].via))
+			}
+		}
+		res.Explain = ex
+	}
+
+	if r := e.matchRule(q.an.Normalized); r != nil {
+		res.Decision = Answer
+		res.Best = Candidate{Kind: KindRule, ID: r.ID, Title: r.ID, Score: 1, Confidence: 1}
+		res.Top = []Candidate{res.Best}
+		if ex != nil {
+			ex.Candidates = res.Top
+			ex.Notes = append(ex.Notes, "keyword rule")
+		}
+		return res
+	}
+	if len(q.concepts) == 0 {
+		if ex != nil {
+			ex.Notes = append(ex.Notes, "nothing meaningful to match")
+		}
+		return res
+	}
+	hits := e.score(q, in, now)
+	for _, h := range hits {
+		d := e.ix.docs[h.num]
+		res.Top = append(res.Top, Candidate{Kind: d.kind, ID: d.id, Title: d.title, Score: round3(h.bm25), Confidence: round3(h.conf)})
+		if len(res.Top) == 10 {
+			break
+		}
+	}
+	if ex != nil {
+		n := min(len(res.Top), 8)
+		ex.Candidates = res.Top[:n]
+		for _, h := range hits[:min(len(hits), 5)] {
+			ex.Notes = append(ex.Notes, fmt.Sprintf("%s: coverage %.2f, reverse %.2f %s", e.ix.docs[h.num].id, h.cov, h.rc, strings.Join(h.notes, "; ")))
+		}
+	}
+	if len(hits) == 0 || hits[0].conf < e.opts.Threshold {
+		return res
+	}
+	top := hits[0]
+	choices := []docHit{top}
+	for _, h := range hits[1:] {
+		if h.conf < e.opts.Threshold || top.conf-h.conf > e.opts.ChoiceMargin {
+			break
+		}
+		same := false
+		for _, c := range choices {
+			if e.sameAnswer(c.num, h.num) {
+				same = true
+				break
+			}
+		}
+		if !same {
+			choices = append(choices, h)
+		}
+		if len(choices) == 5 {
+			break
+		}
+	}
+	res.Best = res.Top[0]
+	if len(choices) == 1 {
+		res.Decision = Answer
+		return res
+	}
+	res.Decision = Choices
+	for _, h := range choices {
+		d := e.ix.docs[h.num]
+		res.Choices = append(res.Choices, Candidate{Kind: d.kind, ID: d.id, Title: d.title, Score: round3(h.bm25), Confidence: round3(h.conf)})
+	}
+	return res
+}
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// matchRule applies the keyword rules the way the platform's auto-reply
+// does: exact (the whole message, spaces and punctuation aside) or contains.
+func (e *Engine) matchRule(norm string) *content.Rule {
+	compact := strings.ReplaceAll(norm, " ", "")
+	if compact == "" {
+		return nil
+	}
+	stripped := strings.ReplaceAll(stripFiller(norm), " ", "")
+	for _, k := range e.ruleKeys {
+		if k.exact {
+			if compact == k.key || stripped == k.key {
+				return k.rule
+			}
+		} else if strings.Contains(compact, k.key) {
+			return k.rule
+		}
+	}
+	return nil
+}
+
+// sameAnswer reports whether two documents give the same answer: a FAQ and
+// the notice it points to, or two editions of the same yearly notice.
+func (e *Engine) sameAnswer(a, b int32) bool {
+	da, db := e.ix.docs[a], e.ix.docs[b]
+	if da.id == db.id || slices.Contains(da.notices, db.id) || slices.Contains(db.notices, da.id) {
+		return true
+	}
+	if da.kind == KindNotice && db.kind == KindNotice && len(da.phrases) > 0 && len(db.phrases) > 0 {
+		return jaccard(da.phrases[0], db.phrases[0]) >= 0.6
+	}
+	return false
+}
+
+func jaccard(a, b []int32) float64 {
+	inter := 0
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			inter++
+		}
+	}
+	u := len(a) + len(b) - inter
+	if u == 0 {
+		return 0
+	}
+	return float64(inter) / float64(u)
+}
+
+// score ranks the documents for the query: fielded BM25 and concept coverage
+// over the index, then the full ranking of the best stage1 with reverse
+// coverage, region, grade, audience and date.
+func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
+	ix := e.ix
+	n := ix.live
+	if n == 0 {
+		return nil
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.size(len(ix.docs) * int(numFields))
+	var avg [numFields]float64
+	for f := field(0); f < numFields; f++ {
+		avg[f] = ix.avgLen(f)
+	}
+	// Very common bigrams are not worth reading in bodies: their idf is
+	// near zero and their postings are the longest.
+	bodyCap := int32(max(50, n/8))
+
+	var totalW float64
+	docBM := map[int32]float64{}
+	docCov := map[int32]float64{}
+	for ci := range q.concepts {
+		c := &q.concepts[ci]
+		sc.bestT = sc.bestT[:0]
+		for _, a := range c.alts {
+			k := len(a.terms)
+			if k == 0 {
+				continue
+			}
+			sc.touched = sc.touched[:0]
+			for _, t := range a.terms {
+				if t < 0 {
+					continue
+				}
+				skipBody := ix.df[t] > bodyCap
+				for _, p := range ix.postings[t] {
+					if skipBody && p.field == fBody {
+						continue
+					}
+					if !ix.docs[p.doc].alive {
+						continue
+					}
+					key := p.doc*int32(numFields) + int32(p.field)
+					if sc.cnt[key] == 0 {
+						sc.touched = append(sc.touched, key)
+						sc.tf[key] = p.tf
+					} else if p.tf < sc.tf[key] {
+						sc.tf[key] = p.tf
+					}
+					sc.cnt[key]++
+				}
+			}
+			for _, key := range sc.touched {
+				frac := float64(sc.cnt[key]) / float64(k)
+				tf := sc.tf[key]
+				sc.cnt[key] = 0
+				if frac < 0.5 {
+					continue
+				}
+				m := float32(a.credit * frac * frac)
+				if sc.best[key] == 0 {
+					sc.bestT = append(sc.bestT, key)
+				}
+				if m > sc.best[key] {
+					sc.best[key] = m
+					sc.bestTF[key] = tf
+				}
+			}
+		}
+		// Fold the fields of each document into one hit for this concept.
+		var hits []conceptHit
+		idx := map[int32]int{}
+		for _, key := range sc.bestT {
+			num := key / int32(numFields)
+			f := field(key % int32(numFields))
+			m := float64(sc.best[key])
+			tf := float64(sc.bestTF[key])
+			sc.best[key] = 0
+			d := ix.docs[num]
+			norm := 1 - bm25B + bm25B*float64(d.fieldLen[f])/avg[f]
+			part := fieldWeight[f] * m * tf * (bm25K1 + 1) / (tf + bm25K1*norm)
+			i, ok := idx[num]
+			if !ok {
+				i = len(hits)
+				idx[num] = i
+				hits = append(hits, conceptHit{num: num})
+			}
+			hits[i].bm25 += part
+			if qv := fieldQuality[f] * m; qv > hits[i].q {
+				hits[i].q = qv
+			}
+		}
+		df := 0
+		for _, h := range hits {
+			if h.q >= 0.5 {
+				df++
+			}
+		}
+		w := c.g * idf(df, n)
+		if len(c.word) > 0 && utf8.RuneCountInString(c.word) == 1 {
+			w *= 0.5
+		}
+		totalW += w
+		for _, h := range hits {
+			docBM[h.num] += w * h.bm25
+			docCov[h.num] += w * h.q
+		}
+	}
+	if totalW == 0 || len(docCov) == 0 {
+		return nil
+	}
+	maxBM := 0.0
+	for _, v := range docBM {
+		maxBM = math.Max(maxBM, v)
+	}
+	all := make([]docHit, 0, len(docCov))
+	for num, cov := range docCov {
+		h := docHit{num: num, bm25: docBM[num], cov: cov / totalW}
+		f, _ := e.factors(ix.docs[num], q, in, now, false)
+		h.stage = (h.cov + 0.15*h.bm25/maxBM) * f
+		all = append(all, h)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].stage != all[j].stage {
+			return all[i].stage > all[j].stage
+		}
+		return all[i].num < all[j].num
+	})
+	all = all[:min(len(all), stage1)]
+	for i := range all {
+		h := &all[i]
+		d := ix.docs[h.num]
+		h.rc = e.reverseCoverage(d, q, n)
+		f, notes := e.factors(d, q, in, now, h.rc >= 0.75)
+		h.notes = notes
+		h.conf = math.Min(1, (0.7*h.cov+0.3*h.rc)*f)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].conf > all[j].conf })
+	return all
+}
+
+// reverseCoverage is the idf-weighted share of the document's own statement
+// (its question, an alternate, its title) that the question covers: a
+// question that names one word of a long title matches it less than one
+// that says the same thing.
+func (e *Engine) reverseCoverage(d *doc, q *query, n int) float64 {
+	best := 0.0
+	for _, p := range d.phrases {
+		var num, den float64
+		for _, t := range p {
+			w := idf(int(e.ix.df[t]), n)
+			den += w
+			if q.qterms[t] {
+				num += w
+			}
+		}
+		if den > 0 && num/den > best {
+			best = num / den
+		}
+	}
+	return best
+}
+
+// factors scales a document's score by region, grade, audience and date.
+func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool) (float64, []string) {
+	var notes []string
+	f, why := e.regions.regionFactor(d.region, q.an.Regions, in.Region)
+	if why != "" {
+		notes = append(notes, why)
+	}
+	if len(d.grades) > 0 {
+		switch {
+		case len(q.an.Grades) > 0 && !overlaps(q.an.Grades, d.grades):
+			f *= 0.55
+			notes = append(notes, "other grade")
+		case len(q.an.Grades) == 0 && in.Grade != "" && !slices.Contains(d.grades, in.Grade):
+			f *= 0.9
+			notes = append(notes, "other grade than the profile's")
+		}
+	}
+	role := q.an.Role
+	if role == "" {
+		role = in.Role
+	}
+	if role != "" && len(d.audience) > 0 && !slices.Contains(d.audience, role) {
+		f *= 0.9
+		notes = append(notes, "other audience")
+	}
+	if d.kind == KindNotice {
+		y := d.date.Year()
+		switch {
+		case len(q.years) > 0 && slices.Contains(q.years, y):
+			f *= 1.03
+			notes = append(notes, "year asked")
+		case len(q.years) > 0:
+			f *= 0.8
+			notes = append(notes, "other year")
+		}
+		age := now.Sub(d.date).Hours() / 24 / 365
+		if age < 0 {
+			age = 0
+		}
+		bonus := 0.03
+		if q.latest {
+			bonus = 0.1
+		}
+		f *= 1 + bonus*math.Exp(-age)
+		if !d.expires.IsZero() && now.After(d.expires.AddDate(0, 0, 1)) && !byName && len(q.years) == 0 {
+			f *= 0.6
+			notes = append(notes, "expired")
+		}
+	}
+	return f, notes
+}
+
+func overlaps(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}

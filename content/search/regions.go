@@ -1,0 +1,175 @@
+package search
+
+import (
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gdjysjyj/edubot/content/search/lexicon"
+)
+
+// regionSuffixes are stripped to get the short name people use (普宁市 → 普宁).
+var regionSuffixes = []string{"特别行政区", "壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "自治州", "自治县", "新区", "省", "市", "县", "区"}
+
+// shortRegion returns the name without its administrative suffix, or the
+// name itself when too little would be left.
+func shortRegion(name string) string {
+	for _, suf := range regionSuffixes {
+		if s, ok := strings.CutSuffix(name, suf); ok && utf8.RuneCountInString(s) >= 2 {
+			return s
+		}
+	}
+	return name
+}
+
+// regionSet knows the region names of the built-in lexicon and of the
+// content, and which of them is the bureau's own, city-wide one.
+type regionSet struct {
+	byShort  map[string]string // short name → canonical name
+	aliases  []string          // every full and short name, longest first
+	content  map[string]int    // canonical region → number of items naming it
+	builtin  map[string]bool
+	home     string // the most named region of the content: the bureau's own
+	province map[string]bool
+}
+
+func newRegionSet() *regionSet {
+	r := &regionSet{byShort: map[string]string{}, content: map[string]int{}, builtin: map[string]bool{}, province: map[string]bool{}}
+	for _, name := range lexicon.Regions() {
+		r.builtin[name] = true
+		if strings.HasSuffix(name, "省") || strings.HasSuffix(name, "自治区") || strings.HasSuffix(name, "行政区") {
+			r.province[name] = true
+		}
+		r.byShort[shortRegion(name)] = name
+	}
+	r.rebuild()
+	return r
+}
+
+// rebuild refreshes the alias list after names changed.
+func (r *regionSet) rebuild() {
+	seen := map[string]bool{}
+	r.aliases = r.aliases[:0]
+	for short, canon := range r.byShort {
+		for _, a := range []string{short, canon} {
+			if !seen[a] {
+				seen[a] = true
+				r.aliases = append(r.aliases, a)
+			}
+		}
+	}
+	sort.Slice(r.aliases, func(i, j int) bool {
+		li, lj := len(r.aliases[i]), len(r.aliases[j])
+		if li != lj {
+			return li > lj
+		}
+		return r.aliases[i] < r.aliases[j]
+	})
+	best, n := "", 0
+	for name, c := range r.content {
+		if c > n || (c == n && name < best) {
+			best, n = name, c
+		}
+	}
+	r.home = best
+}
+
+// canonical returns the canonical form of a region name ("" stays "").
+func (r *regionSet) canonical(name string) string {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return ""
+	}
+	if c, ok := r.byShort[shortRegion(name)]; ok {
+		return c
+	}
+	return name
+}
+
+// note records that a content item names a region; content names win over
+// the built-in spelling.
+func (r *regionSet) note(name string, delta int) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return
+	}
+	short := shortRegion(name)
+	canon, ok := r.byShort[short]
+	if !ok || (r.builtin[canon] && r.content[canon] == 0 && delta > 0) {
+		if ok && canon != name {
+			r.content[name] += r.content[canon]
+			delete(r.content, canon)
+		}
+		canon = name
+		r.byShort[short] = name
+	}
+	r.content[canon] += delta
+	if r.content[canon] <= 0 {
+		delete(r.content, canon)
+	}
+	r.rebuild()
+}
+
+// find returns the canonical regions named in normalised text, and the text
+// with those names blanked out (they are matched by region, not as words).
+func (r *regionSet) find(norm string) ([]string, string) {
+	var out []string
+	for _, a := range r.aliases {
+		if !strings.Contains(norm, a) {
+			continue
+		}
+		c := r.byShort[shortRegion(a)]
+		if c == "" {
+			c = a
+		}
+		norm = strings.ReplaceAll(norm, a, " ")
+		found := false
+		for _, o := range out {
+			if o == c {
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, c)
+		}
+	}
+	return out, norm
+}
+
+// wide reports whether a region covers the whole bureau's area: none, the
+// bureau's own, or a province.
+func (r *regionSet) wide(name string) bool {
+	return name == "" || name == r.home || r.province[name]
+}
+
+// regionFactor scales a document's confidence by how its region fits the
+// question's: a named region never gets another county's answer; without
+// one, the city-wide answer is preferred.
+func (r *regionSet) regionFactor(docRegion string, asked []string, profile string) (float64, string) {
+	var want string
+	stated := false
+	for _, a := range asked {
+		if !r.wide(a) {
+			want, stated = a, true
+			break
+		}
+	}
+	if want == "" && profile != "" && !r.wide(r.canonical(profile)) {
+		want = r.canonical(profile)
+	}
+	switch {
+	case want == "":
+		if r.wide(docRegion) {
+			return 1, ""
+		}
+		return 0.85, "county answer, no county asked"
+	case docRegion == want:
+		return 1.04, "region matches"
+	case r.wide(docRegion):
+		return 0.93, "city-wide answer for a county"
+	case stated:
+		return 0, "other county"
+	default:
+		return 0.6, "other county than the profile's"
+	}
+}
