@@ -86,6 +86,14 @@ type Reply struct {
 
 	Answer string   `json:"answer,omitempty"` // one of the Answer* constants
 	IDs    []string `json:"ids,omitempty"`    // content ids shown, best first
+
+	// Duplicate is set when this reply answers a retry of a message or
+	// event with the reply stored for its first delivery (metrics: retries
+	// de-duplicated). Never stored.
+	Duplicate bool `json:"-"`
+	// Degraded is set when the store was slow or down and the reply came
+	// from content alone, without memory (metrics, logs). Never stored.
+	Degraded bool `json:"-"`
 }
 
 // What produced a reply (Reply.Answer); also the "kind" label of metrics.

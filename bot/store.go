@@ -1,0 +1,145 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/gdjysjyj/edubot/content"
+	"github.com/gdjysjyj/edubot/content/search"
+)
+
+// Matcher is what the bot needs from the search index (implemented by
+// *search.Engine). It must be safe for concurrent use.
+type Matcher interface {
+	Match(ctx context.Context, q search.Query) search.Result
+	Analyze(text string) search.Analysis
+	Notice(id string) *content.Notice
+	FAQ(id string) *content.FAQ
+	Rule(id string) *content.Rule
+	Tags() []string    // topics people can subscribe to
+	Regions() []string // regions named by the content
+}
+
+// Store keeps everything the bot remembers about users. Every method may
+// return an error when the store is slow or down; the bot then answers from
+// content alone. Implementation: bot/redisstore.
+type Store interface {
+	Deduper
+	RateLimiter
+	SessionStore
+	ProfileStore
+	SubscriptionStore
+	HandoffStore
+	// Forget deletes every piece of state about the user (unsubscribe).
+	Forget(ctx context.Context, user string) error
+}
+
+// Deduper remembers the replies to WeChat's retries. id identifies one
+// delivery of a user's message or event (see Handle).
+type Deduper interface {
+	// Claim marks the delivery as being handled for ttl; it reports false
+	// when another delivery of the same message claimed it first.
+	Claim(ctx context.Context, user, id string, ttl time.Duration) (bool, error)
+	// Finish stores the reply given to the first delivery for ttl.
+	Finish(ctx context.Context, user, id string, r Reply, ttl time.Duration) error
+	// Result returns the stored reply; done is false while the first
+	// delivery is still being handled (or its claim has lapsed).
+	Result(ctx context.Context, user, id string) (r Reply, done bool, err error)
+}
+
+// RateLimiter counts a user's messages.
+type RateLimiter interface {
+	// Allow reports whether one more message fits in perMinute.
+	Allow(ctx context.Context, user string, perMinute int) (bool, error)
+}
+
+// SessionStore keeps the conversation of one user.
+type SessionStore interface {
+	// Load returns the user's session, profile and hand-off state in one
+	// round trip, and records now as the time of the user's last message
+	// (kept for seenTTL: broadcasts may only send customer-service
+	// messages within 48 hours of it).
+	Load(ctx context.Context, user string, now time.Time, seenTTL time.Duration) (State, error)
+	// SaveSession replaces the session; it expires after ttl.
+	SaveSession(ctx context.Context, user string, s Session, ttl time.Duration) error
+}
+
+// ProfileStore keeps what a user said about themselves.
+type ProfileStore interface {
+	SaveProfile(ctx context.Context, user string, p Profile, ttl time.Duration) error
+	DeleteProfile(ctx context.Context, user string) error
+}
+
+// SubscriptionStore keeps topic subscriptions, per user and per tag (the
+// broadcast reads the per-tag side).
+type SubscriptionStore interface {
+	Subscribe(ctx context.Context, user, tag string, at time.Time, ttl time.Duration) error
+	Unsubscribe(ctx context.Context, user, tag string) error
+	// Subscriptions lists the user's tags, sorted.
+	Subscriptions(ctx context.Context, user string) ([]string, error)
+}
+
+// HandoffStore keeps the hand-off to a person.
+type HandoffStore interface {
+	// StartHandoff makes the bot silent for the user for ttl.
+	StartHandoff(ctx context.Context, user string, at time.Time, ttl time.Duration) error
+	EndHandoff(ctx context.Context, user string) error
+	// LeaveNote records a question for staff (outside office hours).
+	LeaveNote(ctx context.Context, user string, n Note, ttl time.Duration) error
+}
+
+// State is what Load returns.
+type State struct {
+	Session Session // zero when there is none
+	Profile Profile // zero when there is none
+	Handoff bool    // handed off to a person: stay silent
+}
+
+// Session is the short-term memory of a conversation.
+type Session struct {
+	At     time.Time `json:"at"`               // last update; the context fades after Config.ContextTTL
+	Query  string    `json:"query,omitempty"`  // the last question as matched
+	Topic  string    `json:"topic,omitempty"`  // that question without region and grade words
+	Region string    `json:"region,omitempty"` // region the last question was about
+	Grade  string    `json:"grade,omitempty"`  // grade the last question was about
+	List   []Item    `json:"list,omitempty"`   // candidates for numbered choices
+	Shown  int       `json:"shown,omitempty"`  // how many of List have been shown (numbered 1..Shown)
+	// Clarify is an open clarifying question.
+	Clarify *Clarify `json:"clarify,omitempty"`
+	// Note: outside office hours the user was asked to leave a message.
+	Note bool `json:"note,omitempty"`
+}
+
+// Item is one numbered choice.
+type Item struct {
+	Kind  search.Kind `json:"kind"`
+	ID    string      `json:"id"`
+	Title string      `json:"title"`
+}
+
+// Clarify is a clarifying question waiting for its answer.
+type Clarify struct {
+	Query   string   `json:"query"`   // the original question
+	Dim     string   `json:"dim"`     // "region" or "grade"
+	Options []string `json:"options"` // numbered 1..n
+	Items   []Item   `json:"items"`   // the candidates the question splits
+	Attrs   []string `json:"attrs"`   // Items[i]'s region or grade
+}
+
+// Profile is what a user told about themselves; it is remembered for
+// Config.ProfileTTL and used to rank answers.
+type Profile struct {
+	Region string    `json:"region,omitempty"`
+	Grade  string    `json:"grade,omitempty"`
+	Role   string    `json:"role,omitempty"` // parents, teachers, students, staff
+	At     time.Time `json:"at,omitzero"`
+}
+
+// Empty reports whether nothing is stored.
+func (p Profile) Empty() bool { return p.Region == "" && p.Grade == "" && p.Role == "" }
+
+// Note is a question left for staff when nobody is on duty.
+type Note struct {
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+}
