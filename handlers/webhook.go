@@ -118,9 +118,15 @@ func (w *webhook) message(c *gin.Context) {
 	elapsed := time.Since(start)
 	w.m.ReplyLatency(elapsed)
 	// No text, no openid at info level.
-	w.log.Info("webhook", "type", in.Message.Type, "event", in.Message.Event, "outcome", outcome,
-		"answer", reply.Answer, "ids", reply.IDs, "safe", in.Safe, "prev_key", in.PrevKey,
-		"ms", elapsed.Milliseconds())
+	attrs := []any{"type", in.Message.Type, "outcome", outcome, "answer", reply.Answer,
+		"safe", in.Safe, "prev_key", in.PrevKey, "ms", elapsed.Milliseconds()}
+	if in.Message.Event != "" {
+		attrs = append(attrs, "event", in.Message.Event)
+	}
+	if len(reply.IDs) > 0 {
+		attrs = append(attrs, "ids", reply.IDs)
+	}
+	w.log.Info("webhook", attrs...)
 
 	ct := "text/xml; charset=utf-8"
 	if string(out) == wechat.Success {
