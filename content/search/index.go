@@ -1,6 +1,8 @@
 package search
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -52,6 +54,8 @@ type doc struct {
 	date     time.Time // notices: publication day
 	expires  time.Time
 	notices  []string  // FAQs: related notices
+	mentions []string  // regions its question or title names
+	years    []int     // years its title, question, summary or answer names
 	phrases  [][]int32 // bigram term ids of the question, each alternate, the title
 	// phraseText is the normalised text of phrases until the document is indexed.
 	phraseText []string
@@ -288,7 +292,12 @@ func (e *Engine) docForFAQ(f *content.FAQ) *doc {
 	d.text[fAnswer] = n.Normalize(f.Answer)
 	d.region = e.regions.canonical(f.Region)
 	d.grades = gradesIn(d.text[fQuestion] + " " + d.text[fKeywords])
-	d.phraseText = nq
+	d.mentions, _ = e.regions.find(d.text[fQuestion])
+	d.years = yearsIn(d.text[fQuestion] + " " + d.text[fAnswer])
+	for _, q := range nq {
+		_, q = e.regions.find(q)
+		d.phraseText = append(d.phraseText, q)
+	}
 	return d
 }
 
@@ -302,7 +311,10 @@ func (e *Engine) docForNotice(nt *content.Notice) *doc {
 	d.text[fBody] = n.Normalize(nt.Body)
 	d.region = e.regions.canonical(nt.Region)
 	d.grades = gradesIn(d.text[fTitle] + " " + d.text[fKeywords])
-	d.phraseText = []string{d.text[fTitle]}
+	d.mentions, _ = e.regions.find(d.text[fTitle])
+	d.years = append(yearsIn(d.text[fTitle]+" "+d.text[fSummary]), nt.Date.Year())
+	_, title := e.regions.find(d.text[fTitle])
+	d.phraseText = []string{title}
 	return d
 }
 
@@ -323,4 +335,15 @@ func (ix *index) setPhrases(d *doc, phrases []string) {
 			d.phrases = append(d.phrases, ids)
 		}
 	}
+}
+
+// yearsIn lists the distinct years (1900–2099) named in normalised text.
+func yearsIn(norm string) []int {
+	var out []int
+	for _, m := range yearNumRe.FindAllString(norm, -1) {
+		if y, err := strconv.Atoi(m); err == nil && !slices.Contains(out, y) {
+			out = append(out, y)
+		}
+	}
+	return out
 }

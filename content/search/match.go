@@ -49,17 +49,20 @@ type alt struct {
 
 // query is a question analysed against the current index.
 type query struct {
-	an       Analysis
-	concepts []concept
-	years    []int // years asked about (今年, 去年, 2025)
-	latest   bool  // 最新, 最近
-	qterms   map[int32]bool
+	an        Analysis
+	concepts  []concept
+	years     []int // years asked about (今年, 去年, 2025)
+	latest    bool  // 最新, 最近
+	docIntent bool  // asks for a notice itself (通知, 文件, 原文)
+	qterms    map[int32]bool
 }
 
 var (
 	yearNumRe = regexp.MustCompile(`(19|20)\d\d`)
 	relYears  = map[string]int{"今年": 0, "本年度": 0, "去年": -1, "上一年": -1, "前年": -2, "明年": 1}
 	latestRe  = regexp.MustCompile(`最新|最近|近期|新出的|刚出的`)
+	// docIntentRe: the asker wants the document itself, not an answer.
+	docIntentRe = regexp.MustCompile(`(那个|那篇|这个|这篇)?(通知|文件|原文|全文|文章|公告|通告|红头文件)(原文|全文)?`)
 )
 
 // Analyze says what the text names on its own: normalised form, meaningful
@@ -93,6 +96,10 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 			q.years = append(q.years, y)
 		}
 	}
+	if docIntentRe.MatchString(body) {
+		q.docIntent = true
+		body = docIntentRe.ReplaceAllString(body, " ")
+	}
 	if latestRe.MatchString(body) {
 		q.latest = true
 		body = latestRe.ReplaceAllString(body, " ")
@@ -116,16 +123,18 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 			continue
 		}
 		seen[t] = true
-		c, ok := e.conceptOf(t)
-		if !ok {
-			continue
-		}
-		q.concepts = append(q.concepts, c)
-		q.an.Tokens = append(q.an.Tokens, t)
-		for _, a := range c.alts {
-			for _, id := range a.terms {
-				if id >= 0 {
-					q.qterms[id] = true
+		for _, c := range e.conceptsOf(t) {
+			if seen[c.word] && c.word != t {
+				continue
+			}
+			seen[c.word] = true
+			q.concepts = append(q.concepts, c)
+			q.an.Tokens = append(q.an.Tokens, c.word)
+			for _, a := range c.alts {
+				for _, id := range a.terms {
+					if id >= 0 {
+						q.qterms[id] = true
+					}
 				}
 			}
 		}
@@ -158,6 +167,110 @@ func (e *Engine) mergeSingles(toks []string) []string {
 	}
 	flush()
 	return out
+}
+
+// conceptsOf turns a token into concepts. A token the dictionary does not
+// know (the segmenter's guess from characters it could not place) is either
+// a typing mistake for a word of the content, found by its pinyin, or
+// characters that say nothing on their own and are split up.
+func (e *Engine) conceptsOf(t string) []concept {
+	if e.known(t) || utf8.RuneCountInString(t) == 1 || !hasHan(t) {
+		if parts := e.compoundParts(t); len(parts) > 1 {
+			var out []concept
+			for _, p := range parts {
+				if e.stop[p] {
+					continue
+				}
+				if c, ok := e.conceptOf(p); ok {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+		if c, ok := e.conceptOf(t); ok {
+			return []concept{c}
+		}
+		return nil
+	}
+	if c, ok := e.conceptOf(t); ok && (len(c.alts) > 1 || e.inIndex(c.alts[0])) {
+		return []concept{c}
+	}
+	var out []concept
+	for _, r := range t {
+		s := string(r)
+		if e.stop[s] {
+			continue
+		}
+		if c, ok := e.conceptOf(s); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// compoundParts splits a long word with no synonyms of its own into the
+// fewest dictionary words of two or more characters that make it up
+// (秋季开学 → 秋季 开学), so each part matches, and expands, on its own.
+// It returns nil when the word should stay whole.
+func (e *Engine) compoundParts(t string) []string {
+	rs := []rune(t)
+	n := len(rs)
+	if n < 4 || len(e.syn[t]) > 0 || !hasHan(t) {
+		return nil
+	}
+	// best[i]: fewest parts covering rs[i:]; next[i]: end of the first part.
+	best := make([]int, n+1)
+	next := make([]int, n+1)
+	for i := n - 1; i >= 0; i-- {
+		best[i] = -1
+		for j := i + 2; j <= n && j-i <= 6; j++ {
+			if j-i == n || best[j] < 0 {
+				continue
+			}
+			if !e.known(string(rs[i:j])) {
+				continue
+			}
+			if best[i] < 0 || best[j]+1 < best[i] {
+				best[i], next[i] = best[j]+1, j
+			}
+		}
+	}
+	if best[0] < 2 {
+		return nil
+	}
+	var out []string
+	for i := 0; i < n; i = next[i] {
+		out = append(out, string(rs[i:next[i]]))
+	}
+	return out
+}
+
+// known reports whether the dictionary, the lexicon or the content knows w.
+func (e *Engine) known(w string) bool {
+	if e.learned[w] {
+		return true
+	}
+	f, _, ok := e.seg.Find(w)
+	return ok && f > 0
+}
+
+// inIndex reports whether every term of a form occurs in live content.
+func (e *Engine) inIndex(a alt) bool {
+	for _, id := range a.terms {
+		if id < 0 || e.ix.df[id] == 0 {
+			return false
+		}
+	}
+	return len(a.terms) > 0
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if isCJK(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // conceptOf turns a token into a concept with its forms.
@@ -193,6 +306,9 @@ func (e *Engine) conceptOf(t string) (concept, bool) {
 				}
 				fixed := string(rs[:i]) + e.ix.terms[id] + string(rs[i+2:])
 				c.alts = append(c.alts, e.altOf(fixed, creditPinyin, "pinyin"))
+				for _, s := range e.syn[fixed] {
+					c.alts = append(c.alts, e.altOf(s, creditPinyin*creditSynonym, "pinyin+synonym"))
+				}
 			}
 		}
 	}
@@ -574,7 +690,7 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		h := &all[i]
 		d := ix.docs[h.num]
 		h.rc = e.reverseCoverage(d, q, n)
-		f, notes := e.factors(d, q, in, now, h.rc >= 0.75)
+		f, notes := e.factors(d, q, in, now, h.rc >= 0.75 || (q.docIntent && h.cov >= 0.85))
 		h.notes = notes
 		h.conf = math.Min(1, (0.7*h.cov+0.3*h.rc)*f)
 	}
@@ -607,7 +723,7 @@ func (e *Engine) reverseCoverage(d *doc, q *query, n int) float64 {
 // factors scales a document's score by region, grade, audience and date.
 func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool) (float64, []string) {
 	var notes []string
-	f, why := e.regions.regionFactor(d.region, q.an.Regions, in.Region)
+	f, why := e.regions.regionFactor(d.region, d.mentions, q.an.Regions, in.Region)
 	if why != "" {
 		notes = append(notes, why)
 	}
@@ -629,16 +745,20 @@ func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool)
 		f *= 0.9
 		notes = append(notes, "other audience")
 	}
-	if d.kind == KindNotice {
-		y := d.date.Year()
-		switch {
-		case len(q.years) > 0 && slices.Contains(q.years, y):
+	if q.docIntent && d.kind == KindFAQ {
+		f *= 0.9
+		notes = append(notes, "a document was asked for")
+	}
+	if len(q.years) > 0 && len(d.years) > 0 {
+		if overlapsInt(q.years, d.years) {
 			f *= 1.03
 			notes = append(notes, "year asked")
-		case len(q.years) > 0:
+		} else {
 			f *= 0.8
 			notes = append(notes, "other year")
 		}
+	}
+	if d.kind == KindNotice {
 		age := now.Sub(d.date).Hours() / 24 / 365
 		if age < 0 {
 			age = 0
@@ -657,6 +777,15 @@ func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool)
 }
 
 func overlaps(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func overlapsInt(a, b []int) bool {
 	for _, x := range a {
 		if slices.Contains(b, x) {
 			return true

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -31,10 +32,11 @@ type regionSet struct {
 	builtin  map[string]bool
 	home     string // the most named region of the content: the bureau's own
 	province map[string]bool
+	parent   map[string]string // built-in: region → the region it lies in
 }
 
 func newRegionSet() *regionSet {
-	r := &regionSet{byShort: map[string]string{}, content: map[string]int{}, builtin: map[string]bool{}, province: map[string]bool{}}
+	r := &regionSet{byShort: map[string]string{}, content: map[string]int{}, builtin: map[string]bool{}, province: map[string]bool{}, parent: lexicon.RegionParents()}
 	for _, name := range lexicon.Regions() {
 		r.builtin[name] = true
 		if strings.HasSuffix(name, "省") || strings.HasSuffix(name, "自治区") || strings.HasSuffix(name, "行政区") {
@@ -142,17 +144,33 @@ func (r *regionSet) wide(name string) bool {
 	return name == "" || name == r.home || r.province[name]
 }
 
+// inside reports whether a region lies in the bureau's area: one its content
+// names, or one the lexicon places inside the bureau's own region.
+func (r *regionSet) inside(name string) bool {
+	return r.wide(name) || r.content[name] > 0 || (r.home != "" && r.canonical(r.parent[name]) == r.home)
+}
+
 // regionFactor scales a document's confidence by how its region fits the
-// question's: a named region never gets another county's answer; without
-// one, the city-wide answer is preferred.
-func (r *regionSet) regionFactor(docRegion string, asked []string, profile string) (float64, string) {
+// question's: a named region never gets another county's answer, a place
+// outside the bureau's area gets none; without a region, the city-wide
+// answer is preferred. mentions are the regions the document's title or
+// question names.
+func (r *regionSet) regionFactor(docRegion string, mentions, asked []string, profile string) (float64, string) {
 	var want string
-	stated := false
+	stated, outside := false, false
 	for _, a := range asked {
-		if !r.wide(a) {
-			want, stated = a, true
-			break
+		switch {
+		case r.province[a] || a == r.home:
+		case r.inside(a):
+			if want == "" {
+				want, stated = a, true
+			}
+		default:
+			outside = true
 		}
+	}
+	if outside && want == "" && !slices.Contains(asked, r.home) {
+		return 0, "region outside the bureau's area"
 	}
 	if want == "" && profile != "" && !r.wide(r.canonical(profile)) {
 		want = r.canonical(profile)
@@ -163,7 +181,7 @@ func (r *regionSet) regionFactor(docRegion string, asked []string, profile strin
 			return 1, ""
 		}
 		return 0.85, "county answer, no county asked"
-	case docRegion == want:
+	case docRegion == want || slices.Contains(mentions, want):
 		return 1.04, "region matches"
 	case r.wide(docRegion):
 		return 0.93, "city-wide answer for a county"

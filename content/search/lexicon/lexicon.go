@@ -55,7 +55,23 @@ func StopWords() []string {
 func Regions() []string {
 	var out []string
 	for _, line := range lines(regions) {
+		if _, children, ok := strings.Cut(line, ":"); ok {
+			line = children
+		}
 		out = append(out, strings.Fields(line)...)
+	}
+	return out
+}
+
+// RegionParents maps a region to the region it lies in, where known.
+func RegionParents() map[string]string {
+	out := map[string]string{}
+	for _, line := range lines(regions) {
+		if parent, children, ok := strings.Cut(line, ":"); ok {
+			for _, c := range strings.Fields(children) {
+				out[c] = strings.TrimSpace(parent)
+			}
+		}
 	}
 	return out
 }
