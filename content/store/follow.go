@@ -185,26 +185,32 @@ func (s *Store) applyLocked(c change) error {
 	if s.index == nil {
 		return nil
 	}
+	var err error
 	switch {
 	case c.Kind == KindSynonym:
-		s.index.SetSynonyms(s.cur.Synonyms)
+		err = s.index.SetSynonyms(s.cur.Synonyms)
 	case v == nil:
 		s.index.Remove(c.ID)
 	default:
-		upsert(s.index, v)
+		err = upsert(s.index, v)
+	}
+	if err != nil {
+		// The store holds the change; only this replica's index lags.
+		s.log.Error("content store: index refused a change", "kind", c.Kind, "id", c.ID, "err", err)
 	}
 	return nil
 }
 
-func upsert(idx Index, v any) {
+func upsert(idx Index, v any) error {
 	switch x := v.(type) {
 	case *content.Notice:
-		idx.UpsertNotice(x)
+		return idx.UpsertNotice(x)
 	case *content.FAQ:
-		idx.UpsertFAQ(x)
+		return idx.UpsertFAQ(x)
 	case *content.Rule:
-		idx.UpsertRule(x)
+		return idx.UpsertRule(x)
 	}
+	return nil
 }
 
 // catchUp resyncs after an import on this replica, so the importer's next
@@ -237,31 +243,38 @@ func (s *Store) resync(ctx context.Context) {
 	}
 	s.cur, s.version, s.lastID = set, v, last
 	if s.index != nil {
-		applyDiff(s.index, old, set)
+		applyDiff(s.index, old, set, func(id string, err error) {
+			s.log.Error("content store: index refused an item", "id", id, "err", err)
+		})
 	}
 	s.log.Info("content store: resynced", "version", v, "notices", len(set.Notices), "faqs", len(set.FAQs), "rules", len(set.Rules))
 }
 
 // applyDiff updates idx from old to next: upserts what is new or changed,
 // removes what is gone.
-func applyDiff(idx Index, old, next *content.Set) {
+func applyDiff(idx Index, old, next *content.Set, log func(id string, err error)) {
 	seen := map[string]bool{}
+	up := func(id string, err error) {
+		if err != nil {
+			log(id, err)
+		}
+	}
 	for _, n := range next.Notices {
 		seen[n.ID] = true
 		if o := old.Notice(n.ID); o == nil || !sameJSON(o, n) {
-			idx.UpsertNotice(n)
+			up(n.ID, idx.UpsertNotice(n))
 		}
 	}
 	for _, f := range next.FAQs {
 		seen[f.ID] = true
 		if o := old.FAQ(f.ID); o == nil || !sameJSON(o, f) {
-			idx.UpsertFAQ(f)
+			up(f.ID, idx.UpsertFAQ(f))
 		}
 	}
 	for _, r := range next.Rules {
 		seen[r.ID] = true
 		if o := old.Rule(r.ID); o == nil || !sameJSON(o, r) {
-			idx.UpsertRule(r)
+			up(r.ID, idx.UpsertRule(r))
 		}
 	}
 	for _, n := range old.Notices {
@@ -280,7 +293,7 @@ func applyDiff(idx Index, old, next *content.Set) {
 		}
 	}
 	if !slices.EqualFunc(old.Synonyms, next.Synonyms, func(a, b *content.SynonymGroup) bool { return sameJSON(a, b) }) {
-		idx.SetSynonyms(next.Synonyms)
+		up("synonyms", idx.SetSynonyms(next.Synonyms))
 	}
 }
 

@@ -57,13 +57,14 @@ var (
 
 // Index is the live search index the store keeps up to date on this
 // replica (content/search's *search.Engine). Each call replaces or removes
-// one item; the index must be safe for use while it answers queries.
+// one item; the index must be safe for use while it answers queries. An
+// error means the index refused the item (it keeps serving the old one).
 type Index interface {
-	UpsertNotice(n *content.Notice)
-	UpsertFAQ(f *content.FAQ)
-	UpsertRule(r *content.Rule)
-	SetSynonyms(groups []*content.SynonymGroup)
-	Remove(id string)
+	UpsertNotice(n *content.Notice) error
+	UpsertFAQ(f *content.FAQ) error
+	UpsertRule(r *content.Rule) error
+	SetSynonyms(groups []*content.SynonymGroup) error
+	Remove(id string) bool
 }
 
 // Options configure a Store.

@@ -39,24 +39,28 @@ func newFakeIndex(set *content.Set) *fakeIndex {
 	return f
 }
 
-func (f *fakeIndex) UpsertNotice(n *content.Notice) { f.put(n.ID, n) }
-func (f *fakeIndex) UpsertFAQ(q *content.FAQ)       { f.put(q.ID, q) }
-func (f *fakeIndex) UpsertRule(r *content.Rule)     { f.put(r.ID, r) }
-func (f *fakeIndex) SetSynonyms(g []*content.SynonymGroup) {
+func (f *fakeIndex) UpsertNotice(n *content.Notice) error { return f.put(n.ID, n) }
+func (f *fakeIndex) UpsertFAQ(q *content.FAQ) error       { return f.put(q.ID, q) }
+func (f *fakeIndex) UpsertRule(r *content.Rule) error     { return f.put(r.ID, r) }
+func (f *fakeIndex) SetSynonyms(g []*content.SynonymGroup) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.synonyms, f.calls = g, f.calls+1
+	return nil
 }
-func (f *fakeIndex) Remove(id string) {
+func (f *fakeIndex) Remove(id string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	_, ok := f.items[id]
 	delete(f.items, id)
 	f.calls++
+	return ok
 }
-func (f *fakeIndex) put(id string, v any) {
+func (f *fakeIndex) put(id string, v any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.items[id], f.calls = v, f.calls+1
+	return nil
 }
 func (f *fakeIndex) get(id string) any {
 	f.mu.Lock()
