@@ -34,7 +34,7 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 	c := compact(text)
 	st := t.load(ctx)
 
-	if st.Handoff {
+	if t.handedOff(st) {
 		if slices.Contains(cmdEndHandoff, c) {
 			return t.endHandoff(ctx)
 		}
@@ -101,9 +101,9 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 func (t *turn) ask(ctx context.Context, q search.Query, a search.Analysis, mayClarify bool) Reply {
 	b := t.b
 	res := b.m.Match(ctx, q)
-	next := Session{Query: q.Text, Topic: topicOf(q.Text, res.Analysis), Region: first(res.Analysis.Regions), Grade: first(res.Analysis.Grades)}
+	next := Session{Query: q.Text, Topic: b.topicOf(q.Text, res.Analysis), Region: first(res.Analysis.Regions), Grade: first(res.Analysis.Grades)}
 	if next.Topic == "" {
-		next.Topic = topicOf(q.Text, a)
+		next.Topic = b.topicOf(q.Text, a)
 	}
 	if mayClarify && res.Decision == search.Choices {
 		if cl := t.clarifying(res, q); cl != nil {
@@ -132,15 +132,30 @@ func (t *turn) record(ctx context.Context, normalized string, r Reply) {
 
 // topicOf is a question without its region and grade words: what a
 // follow-up such as 那惠来呢 keeps.
-func topicOf(text string, a search.Analysis) string {
+func (b *Bot) topicOf(text string, a search.Analysis) string {
 	c := compact(text)
+	return strip(c, b.facetWords(c, a))
+}
+
+// facetWords are the words of c that name a region or a grade: the
+// canonical names, their short forms, grade words, and the matcher's
+// tokens that it reads as a region or grade (市区, 七年级, …).
+func (b *Bot) facetWords(c string, a search.Analysis) []string {
 	var words []string
 	for _, r := range a.Regions {
 		words = append(words, regionForms(r)...)
 	}
 	words = append(words, a.Grades...)
 	words = append(words, gradeWords(c)...)
-	return strip(c, words)
+	for _, tok := range a.Tokens {
+		if utf8.RuneCountInString(tok) > 4 {
+			continue // a phrase that merely contains a region or grade
+		}
+		if ta := b.m.Analyze(tok); len(ta.Regions) > 0 || len(ta.Grades) > 0 {
+			words = append(words, compact(tok))
+		}
+	}
+	return words
 }
 
 // followUp recognises a message that only names a region and/or a grade
@@ -149,15 +164,14 @@ func (t *turn) followUp(sess Session, a search.Analysis, c string) (region, grad
 	if sess.Topic == "" || (len(a.Regions) == 0 && len(a.Grades) == 0) {
 		return "", "", false
 	}
-	var words []string
-	for _, r := range a.Regions {
-		words = append(words, regionForms(r)...)
-	}
-	words = append(words, a.Grades...)
-	words = append(words, gradeWords(c)...)
-	rest := strip(strip(c, words), followFiller)
+	rest := strip(strip(c, t.b.facetWords(c, a)), followFiller)
 	if rest != "" {
-		return "", "", false
+		// What is left may still be a region or grade the matcher knows
+		// by another name (市区): then it is short and reads as one.
+		ra := t.b.m.Analyze(rest)
+		if utf8.RuneCountInString(rest) > 4 || (len(ra.Regions) == 0 && len(ra.Grades) == 0) {
+			return "", "", false
+		}
 	}
 	return first(a.Regions), first(a.Grades), true
 }
@@ -281,7 +295,7 @@ func (t *turn) resolveClarify(ctx context.Context, sess Session, text, c string)
 	}
 	if len(match) == 1 {
 		if r, ok := t.b.renderItem(match[0].Kind, match[0].ID, t.now); ok {
-			next := Session{Query: cl.Query, Topic: topicOf(cl.Query, t.b.m.Analyze(cl.Query))}
+			next := Session{Query: cl.Query, Topic: t.b.topicOf(cl.Query, t.b.m.Analyze(cl.Query))}
 			if cl.Dim == "region" {
 				next.Region = chosen
 			} else {
@@ -599,7 +613,7 @@ func (t *turn) click(ctx context.Context) Reply {
 		case menu.ActionProfile:
 			return t.showProfile()
 		case menu.ActionHandoff:
-			if st.Handoff {
+			if t.handedOff(st) {
 				return t.text(AnswerDialog, "您已在人工服务中，请直接发送您的问题。发送“结束人工”可回到自动回复。")
 			}
 			return t.handoff(ctx, sess, true)

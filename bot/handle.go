@@ -199,7 +199,16 @@ func (t *turn) load(ctx context.Context) State {
 		t.state, err = t.st.Load(ctx, t.m.User, t.now, seenTTL)
 		return err
 	})
+	if p := t.state.Profile; !p.At.IsZero() && t.now.Sub(p.At) > t.b.cfg.ProfileTTL {
+		t.state.Profile = Profile{} // expired (the key's TTL normally sees to it)
+	}
 	return t.state
+}
+
+// handedOff reports whether a person is answering the user. The time is
+// checked here, not only by the key's TTL, so a fixed clock works too.
+func (t *turn) handedOff(st State) bool {
+	return !st.Handoff.IsZero() && t.now.Sub(st.Handoff) < t.b.cfg.HandoffTTL
 }
 
 // fresh reports whether the session still holds conversational context.
@@ -254,7 +263,7 @@ func (t *turn) handle(ctx context.Context) Reply {
 		if !t.allow(ctx) {
 			return Reply{Kind: ReplyNone, Answer: AnswerNone}
 		}
-		if t.load(ctx).Handoff {
+		if t.handedOff(t.load(ctx)) {
 			return Reply{Kind: ReplyTransfer, Answer: AnswerDialog}
 		}
 		what := map[string]string{TypeImage: "图片", TypeVideo: "视频", TypeShortVideo: "视频", TypeLocation: "位置",

@@ -90,9 +90,9 @@ type HandoffStore interface {
 
 // State is what Load returns.
 type State struct {
-	Session Session // zero when there is none
-	Profile Profile // zero when there is none
-	Handoff bool    // handed off to a person: stay silent
+	Session Session   // zero when there is none
+	Profile Profile   // zero when there is none
+	Handoff time.Time // when the user was handed off to a person (zero: not); silent for Config.HandoffTTL
 }
 
 // Session is the short-term memory of a conversation.

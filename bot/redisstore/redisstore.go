@@ -113,7 +113,7 @@ func (s *Store) Load(ctx context.Context, user string, now time.Time, seenTTL ti
 	pipe := s.rdb.Pipeline()
 	sess := pipe.Get(ctx, s.user(user, kSession))
 	prof := pipe.Get(ctx, s.user(user, kProfile))
-	hand := pipe.Exists(ctx, s.user(user, kHandoff))
+	hand := pipe.Get(ctx, s.user(user, kHandoff))
 	pipe.Set(ctx, s.user(user, kSeen), now.Unix(), seenTTL)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return bot.State{}, fmt.Errorf("redisstore: load: %w", err)
@@ -125,7 +125,9 @@ func (s *Store) Load(ctx context.Context, user string, now time.Time, seenTTL ti
 	if err := decode(prof, &st.Profile); err != nil {
 		return bot.State{}, fmt.Errorf("redisstore: load profile: %w", err)
 	}
-	st.Handoff = hand.Val() > 0
+	if at, err := hand.Int64(); err == nil {
+		st.Handoff = time.Unix(at, 0)
+	}
 	return st, nil
 }
 
