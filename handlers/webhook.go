@@ -114,7 +114,16 @@ func (w *webhook) message(c *gin.Context) {
 		}
 	}
 	w.m.Request(outcome)
-	w.m.Answer(reply.Answer)
+	if reply.Duplicate {
+		// A retry of a delivery already answered: count the retry, not
+		// the answer a second time.
+		w.m.RetryDeduplicated()
+	} else {
+		w.m.Answer(reply.Answer)
+	}
+	if reply.Degraded {
+		w.m.Degraded()
+	}
 	elapsed := time.Since(start)
 	w.m.ReplyLatency(elapsed)
 	// No text, no openid at info level.
@@ -122,6 +131,12 @@ func (w *webhook) message(c *gin.Context) {
 		"safe", in.Safe, "prev_key", in.PrevKey, "ms", elapsed.Milliseconds()}
 	if in.Message.Event != "" {
 		attrs = append(attrs, "event", in.Message.Event)
+	}
+	if reply.Duplicate {
+		attrs = append(attrs, "retry", true)
+	}
+	if reply.Degraded {
+		attrs = append(attrs, "degraded", true)
 	}
 	if len(reply.IDs) > 0 {
 		attrs = append(attrs, "ids", reply.IDs)

@@ -68,6 +68,7 @@ func (f *fakeBot) Handle(ctx context.Context, m bot.Message) bot.Reply {
 	}
 	if r, ok := f.replies[key]; ok {
 		f.mu.Unlock()
+		r.Duplicate = true
 		return r
 	}
 	f.n++
@@ -85,6 +86,8 @@ func (f *fakeBot) Handle(ctx context.Context, m bot.Message) bot.Reply {
 			Article: &bot.Article{Title: "春季开学通知", Description: "3月2日开学", PicURL: "https://example.org/c.jpg", URL: "https://example.org/n/1"}}
 	case m.Text == "人工":
 		r = bot.Reply{Kind: bot.ReplyTransfer, Answer: bot.AnswerDialog}
+	case m.Text == "no redis":
+		r = bot.Reply{Kind: bot.ReplyText, Text: "从内容回答", Answer: bot.AnswerFAQ, Degraded: true}
 	case m.Text == "silence":
 		r = bot.Reply{Kind: bot.ReplyNone, Answer: bot.AnswerNone}
 	case m.Text == "slow":
@@ -458,6 +461,21 @@ func TestRetriesGetTheSameReply(t *testing.T) {
 	ev := wechat.EventMessage(account, user, "subscribe", "", now)
 	if a, b := e.send(p, ev), e.send(&later, ev); a.Content != b.Content {
 		t.Errorf("event retry: %q vs %q", a.Content, b.Content)
+	}
+	e.send(p, wechat.TextMessage(account, user, "no redis", 556, now))
+	m := scrape(t, e)
+	for _, want := range []string{
+		"edubot_retries_deduplicated_total 2",
+		`edubot_answers_total{kind="faq"} 3`, // first delivery, other user, degraded; not the retry
+		`edubot_answers_total{kind="event"} 1`,
+		"edubot_replies_degraded_total 1",
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if logs := e.logText(); strings.Count(logs, `"retry":true`) != 2 || strings.Count(logs, `"degraded":true`) != 1 {
+		t.Errorf("retries and degraded replies not marked in the log:\n%s", logs)
 	}
 }
 

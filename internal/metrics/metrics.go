@@ -41,6 +41,7 @@ type Metrics struct {
 	answers      *prometheus.CounterVec
 	retries      prometheus.Counter
 	redisErrors  *prometheus.CounterVec
+	degraded     prometheus.Counter
 	webhookBytes prometheus.Histogram
 }
 
@@ -71,13 +72,17 @@ func New() *Metrics {
 			Name: "edubot_redis_errors_total",
 			Help: "Redis commands that failed (a missing key is not a failure), by command.",
 		}, []string{"command"}),
+		degraded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "edubot_replies_degraded_total",
+			Help: "Replies made from content alone because Redis was slow or down (no session features).",
+		}),
 		webhookBytes: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "edubot_webhook_request_bytes",
 			Help:    "Size of accepted webhook request bodies.",
 			Buckets: prometheus.ExponentialBuckets(256, 2, 9), // 256 B … 64 KiB
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.answers, m.retries, m.redisErrors, m.webhookBytes,
+	m.reg.MustRegister(m.requests, m.latency, m.answers, m.retries, m.redisErrors, m.degraded, m.webhookBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -126,12 +131,20 @@ func (m *Metrics) Answer(kind string) {
 }
 
 // RetryDeduplicated counts one WeChat retry answered from the first
-// delivery's reply. The bot's de-duplication calls it.
+// delivery's reply (the webhook calls it for bot.Reply.Duplicate).
 func (m *Metrics) RetryDeduplicated() {
 	if m == nil {
 		return
 	}
 	m.retries.Inc()
+}
+
+// Degraded counts one reply made without Redis (slow or down).
+func (m *Metrics) Degraded() {
+	if m == nil {
+		return
+	}
+	m.degraded.Inc()
 }
 
 // RedisError counts one failed Redis command.
