@@ -1,0 +1,226 @@
+package importer
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gdjysjyj/edubot/content"
+)
+
+var now = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+// Site chrome and markup debris that must never reach a draft.
+var chrome = []string{
+	"<", ">", "jpg/", "首页", "查看内容", "蓝色河畔", "1473", "路过", "雷人", "握手", "鲜花", "鸡蛋",
+	"全部评论", "快速评论", "关于我们", "帮助中心", "Copyright", "Powered by", "Discuz", "ICP备", "公网安备",
+	"违法和不良信息", "举报邮箱", "GMT+8", "服务热线", "0754", "微信号", "感谢您关注", "Join us", "二维码", "摘要",
+	"article", "div", "class=", "style=",
+}
+
+func importFile(t *testing.T, name string, opts Options) *Draft {
+	t.Helper()
+	page, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Now.IsZero() {
+		opts.Now = now
+	}
+	d, err := Import(page, opts)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return d
+}
+
+func assertClean(t *testing.T, n *content.Notice) {
+	t.Helper()
+	for _, field := range []struct{ name, text string }{{"title", n.Title}, {"summary", n.Summary}, {"body", n.Body}} {
+		for _, c := range chrome {
+			if strings.Contains(field.text, c) {
+				t.Errorf("%s holds site chrome or debris %q", field.name, c)
+			}
+		}
+	}
+	if utf8.RuneCountInString(n.Summary) > content.MaxSummaryRunes || n.Summary == "" {
+		t.Errorf("summary has %d characters: %q", utf8.RuneCountInString(n.Summary), n.Summary)
+	}
+	// Every paragraph once.
+	seen := map[string]bool{}
+	for _, p := range strings.Split(n.Body, "\n\n") {
+		if seen[p] {
+			t.Errorf("paragraph repeated: %.40s…", p)
+		}
+		seen[p] = true
+	}
+	if len(n.Keywords) == 0 {
+		t.Error("no keywords")
+	}
+}
+
+// The forum page: navigation, author line, counters, reaction and comment
+// widgets, the account's promotion, footer and licence lines around the
+// article.
+func TestImportForumPage(t *testing.T) {
+	d := importFile(t, "forum-page.txt", Options{})
+	n := d.Notice
+	assertClean(t, n)
+	if n.Title != "揭阳市教育系统召开防控新型冠状病毒感染的肺炎疫情工作座谈会" {
+		t.Errorf("title = %q", n.Title)
+	}
+	if n.Date.String() != "2023-01-20" {
+		t.Errorf("date = %s, want the page's 2023-01-20", n.Date)
+	}
+	if n.Source != "揭阳市教育局" {
+		t.Errorf("source = %q", n.Source)
+	}
+	paras := strings.Split(n.Body, "\n\n")
+	if len(paras) != 5 || !strings.HasPrefix(paras[0], "2月7日上午，揭阳市教育系统召开") ||
+		!strings.HasSuffix(paras[4], "在战胜困难后，我们会更强。") {
+		t.Errorf("body has %d paragraphs: first %.30q, last …%q", len(paras), paras[0], paras[len(paras)-1])
+	}
+	// The page's own 摘要, cut by the site mid-word, ends at its last whole clause.
+	if !strings.HasPrefix(n.Summary, "2月7日上午，揭阳市教育系统召开") || !strings.HasSuffix(n.Summary, "罗俊波同志主持。") {
+		t.Errorf("summary = %q", n.Summary)
+	}
+	if !containsAny(d.Warnings, "2月7日") || !containsAny(d.Warnings, "url") {
+		t.Errorf("warnings = %q; want the body's own date and the missing url noted", d.Warnings)
+	}
+	if !contains(n.Keywords, "疫情防控") {
+		t.Errorf("keywords = %q", n.Keywords)
+	}
+}
+
+// The half-broken fragment: a bare 摘要, the lead twice, tags and image
+// debris ("1jpg/>") in the text, an unclosed tag at the end.
+func TestImportBrokenFragment(t *testing.T) {
+	d := importFile(t, "broken-fragment.html", Options{})
+	n := d.Notice
+	assertClean(t, n)
+	if n.Title != "山西省教育厅召开全省教育系统疫情防控工作推进会议" {
+		t.Errorf("title = %q", n.Title)
+	}
+	if n.Date.String() != "2026-06-18" || !containsAny(d.Warnings, "without a year") {
+		t.Errorf("date = %s (warnings %q); want 6月18日 in the latest year before today, with a warning", n.Date, d.Warnings)
+	}
+	if n.Source != "山西省教育厅" {
+		t.Errorf("source = %q", n.Source)
+	}
+	if strings.Count(n.Body, "6月18日上午") != 1 {
+		t.Errorf("the lead paragraph appears %d times", strings.Count(n.Body, "6月18日上午"))
+	}
+	paras := strings.Split(n.Body, "\n\n")
+	if len(paras) != 5 || !strings.HasPrefix(paras[1], "会议强调，开学复课") || !strings.HasPrefix(paras[4], "会议以视频方式召开。") {
+		t.Errorf("body paragraphs = %d: %.20q", len(paras), paras)
+	}
+	if n.Summary != "6月18日上午，山西省教育厅召开全省教育系统疫情防控工作推进会议，传达贯彻省委专题会精神，就下一步教育系统疫情防控工作作出部署。省委教育工委书记、省教育厅党组书记、厅长吴俊清主持会议并讲话。" {
+		t.Errorf("summary = %q", n.Summary)
+	}
+	// Given what the page lacks, the draft is a valid notice.
+	d = importFile(t, "broken-fragment.html", Options{Date: mustDate(t, "2020-06-18"), URL: "https://jyedu.example.org/n/1"})
+	if err := d.Notice.Validate(); err != nil {
+		t.Errorf("draft with date and url given does not validate: %v", err)
+	}
+	if d.Notice.Date.String() != "2020-06-18" {
+		t.Errorf("given date ignored: %s", d.Notice.Date)
+	}
+}
+
+// A whole bureau web page goes through readability: the article is kept,
+// menus, sidebars, share buttons, comments and the footer are not.
+func TestImportHTMLDocument(t *testing.T) {
+	d := importFile(t, "bureau-page.html", Options{})
+	n := d.Notice
+	assertClean(t, n)
+	if n.Title != "关于做好2026年寒假期间学生安全工作的通知" {
+		t.Errorf("title = %q", n.Title)
+	}
+	if n.Date.String() != "2026-01-16" || n.Source != "揭阳市教育局" || n.URL != "https://jyedu.example.org/notice/2026/0116-winter-safety.html" {
+		t.Errorf("date %s, source %q, url %q", n.Date, n.Source, n.URL)
+	}
+	for _, junk := range []string{"网站首页", "分享到", "相关文章", "上一篇", "主办单位", "网友评论"} {
+		if strings.Contains(n.Body, junk) {
+			t.Errorf("body holds %q", junk)
+		}
+	}
+	if !strings.Contains(n.Body, "寒假期间") || !strings.Contains(n.Body, "防溺水") {
+		t.Errorf("article text lost: %q", n.Body)
+	}
+	// No 摘要 on this page: an extractive summary from the lead.
+	if !strings.HasPrefix(n.Summary, "为确保全市中小学生度过一个平安") {
+		t.Errorf("summary = %q", n.Summary)
+	}
+}
+
+func TestImportRejectsNonArticles(t *testing.T) {
+	for name, page := range map[string]string{
+		"empty":      "",
+		"navigation": "首页 新闻 通知 公告\n关于我们|联系我们|网站地图\nCopyright © 2026",
+		"binary":     "\xff\xfe\x00bad",
+	} {
+		if _, err := Import([]byte(page), Options{Now: now}); err == nil {
+			t.Errorf("%s: imported", name)
+		}
+	}
+}
+
+func TestMarkdownDraftLoads(t *testing.T) {
+	d := importFile(t, "forum-page.txt", Options{URL: "https://jyedu.example.org/n/2"})
+	md, err := d.Markdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := content.ParseNotice("notices/"+d.Notice.ID+".md", md)
+	if err != nil {
+		t.Fatalf("the printed draft is not a valid notices/*.md: %v\n%s", err, md)
+	}
+	if n.Title != d.Notice.Title || n.Body != d.Notice.Body {
+		t.Error("the printed draft differs from the draft")
+	}
+	if !strings.Contains(string(md), "# - date:") {
+		t.Error("warnings not in the printed draft")
+	}
+}
+
+func TestPunct(t *testing.T) {
+	for in, want := range map[string]string{
+		"会议由局长主持,市委常委出席":    "会议由局长主持，市委常委出席",
+		"各县(市、区)教育局":        "各县（市、区）教育局",
+		"时间:2026-01-16 10:30": "时间：2026-01-16 10:30",
+		"电话 0663-12340101":    "电话 0663-12340101",
+		"see a, b":             "see a, b",
+	} {
+		if got := punct(in); got != want {
+			t.Errorf("punct(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func mustDate(t *testing.T, s string) content.Date {
+	d, err := content.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAny(list []string, sub string) bool {
+	for _, x := range list {
+		if strings.Contains(x, sub) {
+			return true
+		}
+	}
+	return false
+}
