@@ -29,11 +29,11 @@ var (
 	imgDebrisRe = regexp.MustCompile(`(?i)[\w./-]*\.?(jpe?g|png|gif|bmp|webp)["']?\s*/?>`)
 	spaceRe     = regexp.MustCompile(`[\s\x{00a0}\x{3000}\x{200b}]+`)
 
-	fullDateRe = regexp.MustCompile(`((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})`)
-	summaryRe  = regexp.MustCompile(`^(内容)?摘\s*要\s*[:：]?\s*(.*)$`)
-	sourceRe   = regexp.MustCompile(`(来源|来自|发布单位|发布机构|信息来源)\s*[:：]\s*([^\s|丨]{2,30})`)
+	fullDateRe  = regexp.MustCompile(`((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})`)
+	summaryRe   = regexp.MustCompile(`^(内容)?摘\s*要\s*[:：]?\s*(.*)$`)
+	sourceRe    = regexp.MustCompile(`(来源|来自|发布单位|发布机构|信息来源)\s*[:：]\s*([^\s|丨]{2,30})`)
 	signatureRe = regexp.MustCompile(`^(\p{Han}{2,20}(局|厅|部|委|政府|中心|办公室|学校|小学|中学|大学)|(19|20)\d{2}年\d{1,2}月\d{1,2}日)$`)
-	promoSrcRe = regexp.MustCompile(`是(\p{Han}{2,20}?)(唯一)?(的)?官方(微信|网站|公众号|账号)`)
+	promoSrcRe  = regexp.MustCompile(`是(\p{Han}{2,20}?)(唯一)?(的)?官方(微信|网站|公众号|账号)`)
 
 	chromeRes = []*regexp.Regexp{
 		// navigation and breadcrumbs

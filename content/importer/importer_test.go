@@ -187,11 +187,11 @@ func TestMarkdownDraftLoads(t *testing.T) {
 
 func TestPunct(t *testing.T) {
 	for in, want := range map[string]string{
-		"会议由局长主持,市委常委出席":    "会议由局长主持，市委常委出席",
-		"各县(市、区)教育局":        "各县（市、区）教育局",
+		"会议由局长主持,市委常委出席":      "会议由局长主持，市委常委出席",
+		"各县(市、区)教育局":          "各县（市、区）教育局",
 		"时间:2026-01-16 10:30": "时间：2026-01-16 10:30",
 		"电话 0663-12340101":    "电话 0663-12340101",
-		"see a, b":             "see a, b",
+		"see a, b":            "see a, b",
 	} {
 		if got := punct(in); got != want {
 			t.Errorf("punct(%q) = %q, want %q", in, got, want)

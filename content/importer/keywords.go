@@ -151,4 +151,3 @@ func goodWord(w string) bool {
 	}
 	return true
 }
-
