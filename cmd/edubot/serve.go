@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gdjysjyj/edubot/bot"
+	"github.com/gdjysjyj/edubot/bot/menu"
+	"github.com/gdjysjyj/edubot/bot/redisstore"
+	"github.com/gdjysjyj/edubot/content"
+	"github.com/gdjysjyj/edubot/content/sample"
+	"github.com/gdjysjyj/edubot/content/search"
+	"github.com/gdjysjyj/edubot/content/store"
+	"github.com/gdjysjyj/edubot/handlers"
+	"github.com/gdjysjyj/edubot/handlers/wechat"
+	"github.com/gdjysjyj/edubot/internal/config"
+	"github.com/gdjysjyj/edubot/internal/metrics"
+	"github.com/gdjysjyj/edubot/stats"
+)
+
+func init() {
+	commands["serve"] = command{summary: "run the webhook, admin API and broadcast workers", run: runServe}
+}
+
+// serveFlags are the command-line overrides of the settings.
+type serveFlags struct {
+	config, content, addr, now, dataDir string
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
+	var f serveFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.config, "config", os.Getenv("EDUBOT_CONFIG"), "YAML settings file (see configs/config.example.yaml)")
+	fs.StringVar(&f.content, "content", "", "content folder that seeds an empty store (default: built-in sample)")
+	fs.StringVar(&f.addr, "addr", "", "listen address (default 127.0.0.1:8080)")
+	fs.StringVar(&f.now, "now", "", "fix today's date, YYYY-MM-DD (demos, reproducible runs)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "embedded Redis snapshot directory (default data)")
+	err := fs.Parse(args)
+	return f, err
+}
+
+// loadConfig reads the settings and applies the flags.
+func loadConfig(f serveFlags) (config.Config, error) {
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		return cfg, err
+	}
+	if f.content != "" {
+		cfg.Content = f.content
+	}
+	if f.addr != "" {
+		cfg.Addr = f.addr
+	}
+	if f.now != "" {
+		cfg.Now = f.now
+	}
+	if f.dataDir != "" {
+		cfg.DataDir = f.dataDir
+	}
+	return cfg, cfg.Validate()
+}
+
+// newLogger builds the process logger from the log settings.
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// clock returns "now": the real time, or the fixed day at today's time of
+// day when a date is configured (so office hours still move).
+func clock(fixed string, loc *time.Location) (func() time.Time, error) {
+	if fixed == "" {
+		return time.Now, nil
+	}
+	day, err := time.ParseInLocation("2006-01-02", fixed, loc)
+	if err != nil {
+		return nil, fmt.Errorf("now: want YYYY-MM-DD, got %q", fixed)
+	}
+	return func() time.Time {
+		t := time.Now().In(loc)
+		y, m, d := t.Date()
+		since := t.Sub(time.Date(y, m, d, 0, 0, 0, 0, loc))
+		return day.Add(since)
+	}, nil
+}
+
+// loadSeed reads the content folder, or the built-in sample. A malformed
+// set fails here, naming the file, line and field.
+func loadSeed(dir string) (*content.Set, string, error) {
+	var fsys fs.FS = sample.FS()
+	source := "built-in sample"
+	if dir != "" {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return nil, "", fmt.Errorf("content: %w", err)
+		}
+		if !st.IsDir() {
+			return nil, "", fmt.Errorf("content: %s is not a folder", dir)
+		}
+		fsys = os.DirFS(dir)
+		if abs, err := filepath.Abs(dir); err == nil {
+			source = abs
+		} else {
+			source = dir
+		}
+	}
+	set, err := content.Load(fsys)
+	if err != nil {
+		return nil, "", fmt.Errorf("content %s: %w", source, err)
+	}
+	return set, source, nil
+}
+
+// seedRecord remembers which folder seeded the runtime content, so that
+// starting with another folder replaces a set nobody has edited yet, but
+// never staff edits.
+type seedRecord struct {
+	Source  string `json:"source"`
+	Version int64  `json:"version"`
+}
+
+func seedStore(ctx context.Context, rdb redis.UniversalClient, prefix string, st *store.Store, set *content.Set, source string, log *slog.Logger) error {
+	key := prefix + "content-seed"
+	record := func() error {
+		v, err := st.Version(ctx)
+		if err != nil {
+			return err
+		}
+		b, _ := json.Marshal(seedRecord{Source: source, Version: v})
+		return rdb.Set(ctx, key, b, 0).Err()
+	}
+	seeded, err := st.Seed(ctx, "seed", set)
+	if err != nil {
+		return fmt.Errorf("seed content: %w", err)
+	}
+	if seeded {
+		log.Info("content store seeded", "source", source, "notices", len(set.Notices), "faqs", len(set.FAQs), "rules", len(set.Rules))
+		return record()
+	}
+	var rec seedRecord
+	if b, err := rdb.Get(ctx, key).Bytes(); err == nil {
+		_ = json.Unmarshal(b, &rec)
+	}
+	if rec.Source == source {
+		return nil
+	}
+	v, err := st.Version(ctx)
+	if err != nil {
+		return fmt.Errorf("seed content: %w", err)
+	}
+	if rec.Source != "" && rec.Version == v {
+		if err := st.ImportSet(ctx, "seed", set); err != nil {
+			return fmt.Errorf("seed content: replace %s with %s: %w", rec.Source, source, err)
+		}
+		log.Info("content store re-seeded: the previous seed had no staff edits", "from", rec.Source, "to", source)
+		return record()
+	}
+	log.Warn("the runtime content in Redis has staff edits and wins over the content folder; use the admin API's import to replace it",
+		"seeded_from", rec.Source, "folder", source)
+	return nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	start := time.Now()
+	f, err := parseServeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(f)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	wechat.QuietLogrus(log)
+	loc, _ := time.LoadLocation(cfg.Bot.TimeZone)
+	now, err := clock(cfg.Now, loc)
+	if err != nil {
+		return err
+	}
+	if cfg.WeChat.DevKeys {
+		log.Warn("using the development token and EncodingAESKey: set EDUBOT_WECHAT_TOKEN and EDUBOT_WECHAT_AES_KEY before connecting a real account",
+			"token", config.DevToken, "aes_key", config.DevAESKey, "app_id", cfg.WeChat.AppID)
+	}
+	if cfg.Now != "" {
+		log.Info("today is fixed", "now", cfg.Now)
+	}
+
+	// Content is checked before anything else starts: a broken set fails fast.
+	seed, source, err := loadSeed(cfg.Content)
+	if err != nil {
+		return err
+	}
+
+	m := metrics.New()
+	rdb, closeRedis, err := openRedis(ctx, cfg, log, m.RedisHook())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := closeRedis(); err != nil {
+			log.Error("closing redis", "err", err)
+		}
+	}()
+	prefix := cfg.Redis.Prefix
+
+	// Work that outlives a request runs on this context; it ends after the
+	// HTTP server has drained.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var workers sync.WaitGroup
+	defer func() {
+		stopWork()
+		workers.Wait()
+	}()
+
+	contentStore := store.New(rdb, prefix, store.Options{Logger: log, Now: now})
+	if err := seedStore(ctx, rdb, prefix, contentStore, seed, source, log); err != nil {
+		return err
+	}
+	set, err := contentStore.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load content: %w", err)
+	}
+	engine, err := search.New(set, search.Options{Logger: log, Now: now})
+	if err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
+	workers.Add(1)
+	go func() {
+		defer workers.Done()
+		if err := contentStore.Follow(workCtx, engine); err != nil {
+			log.Error("following content changes stopped", "err", err)
+		}
+	}()
+
+	mn, err := loadMenu(cfg.Bot.Menu, log)
+	if err != nil {
+		return err
+	}
+	botCfg, err := bot.FromConfig(cfg.Bot, cfg.WeChat.ReplyDeadline, mn)
+	if err != nil {
+		return err
+	}
+	recorder, err := stats.New(ctx, rdb, prefix, stats.Options{Retention: cfg.Stats.Retention, Location: loc, Logger: log})
+	if err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	b := bot.New(botCfg, bot.Deps{
+		Matcher:  engine,
+		Store:    redisstore.New(rdb, prefix),
+		Recorder: recorder,
+		Now:      now,
+		Log:      log,
+	})
+
+	router, err := handlers.New(handlers.Deps{
+		Bot:            b,
+		WeChat:         cfg.WeChat,
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         log,
+		Metrics:        m,
+		Ready: func(ctx context.Context) error {
+			if cur, _ := contentStore.Current(); cur == nil {
+				return errors.New("content not loaded")
+			}
+			if err := rdb.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("redis: %w", err)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("edubot ready",
+		"webhook", "http://"+ln.Addr().String()+handlers.DefaultWebhookPath,
+		"content", source, "notices", len(set.Notices), "faqs", len(set.FAQs),
+		"startup", time.Since(start).Round(time.Millisecond))
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	// Stop accepting, let in-flight replies finish, then stop the workers
+	// (deferred) and close Redis (deferred last).
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Error("http shutdown", "err", err)
+	}
+	return nil
+}
+
+// loadMenu reads the menu definition. A missing file at the default path
+// only means no menu; a configured file that is missing or wrong is an error.
+func loadMenu(path string, log *slog.Logger) (*menu.Menu, error) {
+	if path == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && path == config.Default().Bot.Menu {
+		log.Info("no menu definition; CLICK events get no content", "path", path)
+		return nil, nil
+	}
+	mn, err := menu.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: bot.menu: %w", err)
+	}
+	return mn, nil
+}
