@@ -35,6 +35,9 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 	return &Store{rdb: rdb, prefix: prefix, limiter: redis_rate.NewLimiter(rdb)}
 }
 
+// Prefix returns the prefix of every key.
+func (s *Store) Prefix() string { return s.prefix }
+
 // Per-user key names (after prefix + "{u:OPENID}:").
 const (
 	kSession = "session"
