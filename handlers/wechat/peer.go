@@ -275,7 +275,12 @@ func (p *Peer) Send(ctx context.Context, endpoint string, msg Outgoing) (Receive
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return Received{}, fmt.Errorf("peer: %w", err)
+		// Drop url.Error's copy of the query: signatures are noise here.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return Received{}, fmt.Errorf("POST %s: %w", endpoint, err)
 	}
 	defer resp.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -283,7 +288,7 @@ func (p *Peer) Send(ctx context.Context, endpoint string, msg Outgoing) (Receive
 		return Received{}, fmt.Errorf("peer: reading reply: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Received{}, fmt.Errorf("peer: webhook answered %s", resp.Status)
+		return Received{}, fmt.Errorf("POST %s: webhook answered %s", endpoint, resp.Status)
 	}
 	return p.Open(reply)
 }
