@@ -19,7 +19,7 @@ import (
 
 // Default thresholds; see Options.
 const (
-	DefaultThreshold    = 0.52
+	DefaultThreshold    = 0.46
 	DefaultChoiceMargin = 0.035
 )
 

@@ -37,7 +37,22 @@ type concept struct {
 	word string
 	alts []alt
 	g    float64 // general informativeness 0..1 (common words count less)
+	// weight is set by scoring: informativeness × idf in this content.
+	weight float64
 }
+
+// tuning holds the ranking's free parameters, chosen on held-out questions.
+type tuning struct {
+	idfPow      float64 // how strongly rarity in the content weighs
+	unknownDamp float64 // weight of a concept the content lacks entirely
+	singleW     float64 // weight of a one-character concept
+	covMix      float64 // confidence = covMix×coverage + (1−covMix)×reverse coverage
+	unknownG    float64 // informativeness of a word the dictionary lacks
+	sep         float64 // confidence gained per point of lead over the runner-up
+	beta        float64 // F-measure weight of coverage over reverse coverage; 0: linear
+}
+
+var tune = tuning{idfPow: 1, unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, unknownG: 1, sep: 0.5}
 
 // alt is one form of a concept, as index terms.
 type alt struct {
@@ -336,7 +351,8 @@ func (e *Engine) informativeness(w string) float64 {
 	}
 	f, _, ok := e.seg.Find(w)
 	if !ok || f <= 0 {
-		return 1
+		// The segmenter's guess from characters it could not place.
+		return tune.unknownG
 	}
 	g := (math.Log(5.76e7/f) - 6) / 5
 	return math.Max(0.2, math.Min(1, g))
@@ -466,6 +482,11 @@ func (e *Engine) matchLocked(in Query, now time.Time) Result {
 	if ex != nil {
 		n := min(len(res.Top), 8)
 		ex.Candidates = res.Top[:n]
+		var ws []string
+		for _, c := range q.concepts {
+			ws = append(ws, fmt.Sprintf("%s=%.2f", c.word, c.weight))
+		}
+		ex.Notes = append(ex.Notes, "weights "+strings.Join(ws, " "))
 		for _, h := range hits[:min(len(hits), 5)] {
 			ex.Notes = append(ex.Notes, fmt.Sprintf("%s: coverage %.2f, reverse %.2f %s", e.ix.docs[h.num].id, h.cov, h.rc, strings.Join(h.notes, "; ")))
 		}
@@ -655,10 +676,14 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 				df++
 			}
 		}
-		w := c.g * idf(df, n)
-		if len(c.word) > 0 && utf8.RuneCountInString(c.word) == 1 {
-			w *= 0.5
+		w := c.g * math.Pow(idf(df, n), tune.idfPow)
+		if df == 0 {
+			w *= tune.unknownDamp
 		}
+		if utf8.RuneCountInString(c.word) == 1 {
+			w *= tune.singleW
+		}
+		c.weight = w
 		totalW += w
 		for _, h := range hits {
 			docBM[h.num] += w * h.bm25
@@ -692,9 +717,15 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		h.rc = e.reverseCoverage(d, q, n)
 		f, notes := e.factors(d, q, in, now, h.rc >= 0.75 || (q.docIntent && h.cov >= 0.85))
 		h.notes = notes
-		h.conf = math.Min(1, (0.7*h.cov+0.3*h.rc)*f)
+		h.conf = math.Min(1, combine(h.cov, h.rc)*f)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].conf > all[j].conf })
+	// A clear lead over the runner-up makes the best more likely right.
+	if len(all) > 1 && tune.sep > 0 {
+		all[0].conf = math.Min(1, all[0].conf+tune.sep*(all[0].conf-all[1].conf))
+	} else if len(all) == 1 && tune.sep > 0 {
+		all[0].conf = math.Min(1, all[0].conf*(1+tune.sep))
+	}
 	return all
 }
 
@@ -749,11 +780,17 @@ func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool)
 		f *= 0.9
 		notes = append(notes, "a document was asked for")
 	}
-	if len(q.years) > 0 && len(d.years) > 0 {
-		if overlapsInt(q.years, d.years) {
+	if len(q.years) > 0 {
+		future := slices.ContainsFunc(q.years, func(y int) bool { return y > now.Year() })
+		switch {
+		case overlapsInt(q.years, d.years):
 			f *= 1.03
 			notes = append(notes, "year asked")
-		} else {
+		case future:
+			// Content that does not name a coming year cannot speak for it.
+			f *= 0.6
+			notes = append(notes, "a coming year it does not name")
+		case len(d.years) > 0:
 			f *= 0.8
 			notes = append(notes, "other year")
 		}
@@ -792,4 +829,19 @@ func overlapsInt(a, b []int) bool {
 		}
 	}
 	return false
+}
+
+// combine turns coverage (how much of the question the document holds) and
+// reverse coverage (how much of the document's own statement the question
+// holds) into one confidence: an F-measure that weighs coverage more, or a
+// linear mix when tune.beta is 0.
+func combine(cov, rc float64) float64 {
+	if tune.beta == 0 {
+		return tune.covMix*cov + (1-tune.covMix)*rc
+	}
+	b2 := tune.beta * tune.beta
+	if cov+rc == 0 {
+		return 0
+	}
+	return (1 + b2) * cov * rc / (b2*rc + cov)
 }

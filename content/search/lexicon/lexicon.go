@@ -1,5 +1,5 @@
 // Package lexicon holds edubot's built-in language data for matching: a
-// compact general word list for the segmenter (the most frequent 60,000
+// compact general word list for the segmenter (the most frequent 150,000
 // entries of the jieba/gse simplified-Chinese dictionary, with their
 // frequencies), a general education lexicon of synonyms, stop words, and
 // administrative region names. It is embedded so the binary needs no files.
@@ -7,7 +7,7 @@
 // words.txt was made with:
 //
 //	sort -k2,2nr $(go env GOMODCACHE)/github.com/go-ego/gse@v0.80.3/data/dict/zh/s_1.txt |
-//	  awk '{print $1, $2}' | head -60000 > words.txt
+//	  awk '{print $1, $2}' | head -150000 > words.txt
 package lexicon
 
 import (
