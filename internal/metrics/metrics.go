@@ -7,6 +7,7 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -177,7 +178,7 @@ func (h redisHook) DialHook(next redis.DialHook) redis.DialHook {
 func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		if failed(err) {
+		if failed(cmd, err) {
 			h.m.RedisError(commandName(cmd))
 		}
 		return err
@@ -191,19 +192,32 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		// failed command so the figures match unpipelined use.
 		counted := false
 		for _, c := range cmds {
-			if failed(c.Err()) {
+			if failed(c, c.Err()) {
 				h.m.RedisError(commandName(c))
 				counted = true
 			}
 		}
-		if !counted && failed(err) {
+		if !counted && err != nil && !errors.Is(err, redis.Nil) {
 			h.m.RedisError("pipeline")
 		}
 		return err
 	}
 }
 
-func failed(err error) bool { return err != nil && !errors.Is(err, redis.Nil) }
+// failed says whether err is a failure worth counting. Not counted: a
+// missing key (redis.Nil), NOSCRIPT (go-redis then sends the script with
+// EVAL, as designed) and CLIENT SETINFO refused by servers that lack it
+// (go-redis ignores that on connect; miniredis and older Redis refuse it).
+func failed(cmd redis.Cmder, err error) bool {
+	if err == nil || errors.Is(err, redis.Nil) || strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		return false
+	}
+	if args := cmd.Args(); strings.EqualFold(cmd.Name(), "client") && len(args) > 1 &&
+		strings.EqualFold(fmt.Sprint(args[1]), "setinfo") {
+		return false
+	}
+	return true
+}
 
 // commandName keeps the label set small: scripts and unknown names share
 // labels instead of one per SHA or typo.

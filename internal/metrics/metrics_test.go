@@ -39,7 +39,17 @@ func TestRedisHookCountsFailuresNotMisses(t *testing.T) {
 		t.Fatal("pipeline with INCR on a string succeeded")
 	}
 
+	// A script's first run answers NOSCRIPT to EVALSHA; go-redis then
+	// sends EVAL. That is how scripts work, not a failure.
+	script := redis.NewScript("return redis.call('GET', KEYS[1]) .. '" + testredis.Unique() + "'")
+	if err := script.Run(ctx, rdb, []string{prefix + "s"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+
 	got := scrape(t, m)
+	if strings.Contains(got, `command="evalsha"`) {
+		t.Errorf("NOSCRIPT counted as an error:\n%s", grep(got, "edubot_redis"))
+	}
 	for _, want := range []string{
 		`edubot_redis_errors_total{command="lpush"} 1`,
 		`edubot_redis_errors_total{command="incr"} 1`,
