@@ -189,6 +189,9 @@ func (e *Engine) mergeSingles(toks []string) []string {
 // a typing mistake for a word of the content, found by its pinyin, or
 // characters that say nothing on their own and are split up.
 func (e *Engine) conceptsOf(t string) []concept {
+	if cs := e.pinyinConcepts(t); len(cs) > 0 {
+		return cs
+	}
 	if e.known(t) || utf8.RuneCountInString(t) == 1 || !hasHan(t) {
 		if parts := e.compoundParts(t); len(parts) > 1 {
 			var out []concept
@@ -219,6 +222,41 @@ func (e *Engine) conceptsOf(t string) []concept {
 		if c, ok := e.conceptOf(s); ok {
 			out = append(out, c)
 		}
+	}
+	return out
+}
+
+// pinyinConcepts reads a Latin word typed as pinyin (gaokao, zhongkao) as the
+// content's words that sound like it, two syllables at a time.
+func (e *Engine) pinyinConcepts(t string) []concept {
+	if len(t) < 4 || strings.ContainsFunc(t, func(r rune) bool { return r < 'a' || r > 'z' }) {
+		return nil
+	}
+	syl := e.ix.pinyin.split(t)
+	if len(syl) < 2 || len(syl)%2 != 0 {
+		return nil
+	}
+	var out []concept
+	for i := 0; i+1 < len(syl); i += 2 {
+		var best int32 = -1
+		for _, id := range e.ix.pinyin.byKey[syl[i]+" "+syl[i+1]] {
+			if e.ix.df[id] > 0 && (best < 0 || e.ix.df[id] > e.ix.df[best]) {
+				best = id
+			}
+		}
+		if best < 0 {
+			return nil
+		}
+		w := e.ix.terms[best]
+		c, ok := e.conceptOf(w)
+		if !ok {
+			return nil
+		}
+		c.word = t + "→" + w
+		for i := range c.alts {
+			c.alts[i].credit *= creditPinyin
+		}
+		out = append(out, c)
 	}
 	return out
 }

@@ -10,14 +10,15 @@ import (
 // with pinyin input methods, so a wrong character is usually a homophone
 // (实间 for 时间, 反校 for 返校).
 type pinyinIndex struct {
-	args  pinyin.Args
-	byKey map[string][]int32
+	args      pinyin.Args
+	byKey     map[string][]int32
+	syllables map[string]bool
 }
 
 func newPinyinIndex() *pinyinIndex {
 	a := pinyin.NewArgs()
 	a.Style = pinyin.Normal
-	return &pinyinIndex{args: a, byKey: map[string][]int32{}}
+	return &pinyinIndex{args: a, byKey: map[string][]int32{}, syllables: map[string]bool{}}
 }
 
 // key is the toneless pinyin of a Han string, "" if any character has none.
@@ -46,6 +47,9 @@ func (p *pinyinIndex) add(term string, id int32) {
 	}
 	if k := p.key(term); k != "" {
 		p.byKey[k] = append(p.byKey[k], id)
+		for _, syl := range strings.Fields(k) {
+			p.syllables[syl] = true
+		}
 	}
 }
 
@@ -56,4 +60,31 @@ func (p *pinyinIndex) sounds(s string) []int32 {
 		return nil
 	}
 	return p.byKey[k]
+}
+
+// split cuts Latin letters typed as pinyin without tones (gaokao) into
+// syllables, preferring the fewest; nil when they are not pinyin.
+func (p *pinyinIndex) split(w string) []string {
+	n := len(w)
+	best := make([]int, n+1)
+	next := make([]int, n+1)
+	for i := n - 1; i >= 0; i-- {
+		best[i] = -1
+		for j := i + 1; j <= n && j-i <= 6; j++ {
+			if best[j] < 0 || !p.syllables[w[i:j]] {
+				continue
+			}
+			if best[i] < 0 || best[j]+1 < best[i] {
+				best[i], next[i] = best[j]+1, j
+			}
+		}
+	}
+	if best[0] < 2 {
+		return nil
+	}
+	var out []string
+	for i := 0; i < n; i = next[i] {
+		out = append(out, w[i:next[i]])
+	}
+	return out
 }
