@@ -189,15 +189,18 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		err := next(ctx, cmds)
 		// A pipeline's error is its first failed command's; count each
-		// failed command so the figures match unpipelined use.
-		counted := false
+		// failed command so the figures match unpipelined use. An error
+		// with no failed command (a broken connection) counts once.
+		cmdErr := false
 		for _, c := range cmds {
+			if c.Err() != nil {
+				cmdErr = true
+			}
 			if failed(c, c.Err()) {
 				h.m.RedisError(commandName(c))
-				counted = true
 			}
 		}
-		if !counted && err != nil && !errors.Is(err, redis.Nil) {
+		if !cmdErr && err != nil && !errors.Is(err, redis.Nil) {
 			h.m.RedisError("pipeline")
 		}
 		return err
@@ -206,14 +209,15 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 
 // failed says whether err is a failure worth counting. Not counted: a
 // missing key (redis.Nil), NOSCRIPT (go-redis then sends the script with
-// EVAL, as designed) and CLIENT SETINFO refused by servers that lack it
-// (go-redis ignores that on connect; miniredis and older Redis refuse it).
+// EVAL, as designed) and the CLIENT SETINFO / MAINT_NOTIFICATIONS
+// handshake that go-redis tries on connect and lets servers refuse
+// (miniredis and older Redis do).
 func failed(cmd redis.Cmder, err error) bool {
 	if err == nil || errors.Is(err, redis.Nil) || strings.HasPrefix(err.Error(), "NOSCRIPT") {
 		return false
 	}
 	if args := cmd.Args(); strings.EqualFold(cmd.Name(), "client") && len(args) > 1 &&
-		strings.EqualFold(fmt.Sprint(args[1]), "setinfo") {
+		(strings.EqualFold(fmt.Sprint(args[1]), "setinfo") || strings.EqualFold(fmt.Sprint(args[1]), "maint_notifications")) {
 		return false
 	}
 	return true

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gdjysjyj/edubot/internal/metrics"
@@ -57,6 +58,9 @@ func TestRedisHookCountsFailuresNotMisses(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("metrics lack %q:\n%s", want, grep(got, "edubot_redis"))
 		}
+	}
+	if strings.Contains(got, `command="client"`) || strings.Contains(got, `command="pipeline"`) {
+		t.Errorf("connection handshake counted as an error:\n%s", grep(got, "edubot_redis"))
 	}
 	if strings.Contains(got, `command="get"`) {
 		t.Errorf("a missing key was counted as an error:\n%s", grep(got, "edubot_redis"))
@@ -146,4 +150,20 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// miniredis (the embedded default) refuses CLIENT SETINFO, which go-redis
+// sends on connect and ignores: not an error anybody should be paged for.
+func TestRedisHookIgnoresClientSetinfo(t *testing.T) {
+	mr := miniredis.RunT(t)
+	m := metrics.New()
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	defer rdb.Close()
+	rdb.AddHook(m.RedisHook())
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := grep(scrape(t, m), "edubot_redis_errors_total{"); got != "" {
+		t.Errorf("errors counted on a healthy connection:\n%s", got)
+	}
 }
