@@ -363,3 +363,43 @@ func BenchmarkHandleText(b *testing.B) {
 		bt.Handle(ctx, textMsg("u-bench-"+string(rune('a'+i%26)), "惠来县学校秋季几号开学"))
 	}
 }
+
+func TestEveryKeyHasATTLAndUserKeysShareASlot(t *testing.T) {
+	e := newEnv(t)
+	b := e.bot()
+	ctx := context.Background()
+	for _, s := range []string{"我是普宁的家长", "订阅 开学", "报到", "2"} {
+		b.Handle(ctx, textMsg("u-keys", s))
+	}
+	b.Handle(ctx, bot.Message{User: "u-keys", Type: bot.TypeEvent, Event: bot.EventSubscribe, CreateTime: time.Now()})
+	e.clock.t = time.Date(2026, 11, 28, 20, 0, 0, 0, time.FixedZone("CST", 8*3600)) // Saturday evening
+	b.Handle(ctx, textMsg("u-keys", "人工"))
+	b.Handle(ctx, textMsg("u-keys", "请回电话"))
+	e.clock.t = tuesdayMorning
+	b.Handle(ctx, textMsg("u-keys", "人工"))
+
+	rdb, prefix := e.rdbPrefix(t)
+	keys, err := rdb.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys = append(keys, "rate:"+prefix+"{u:u-keys}:rate")
+	kinds := map[string]bool{}
+	for _, k := range keys {
+		ttl := rdb.TTL(ctx, k).Val()
+		if ttl <= 0 {
+			t.Errorf("key %s has no TTL (%v)", k, ttl)
+		}
+		if rest, ok := strings.CutPrefix(k, prefix+"{u:u-keys}:"); ok {
+			name, _, _ := strings.Cut(rest, ":")
+			kinds[name] = true
+		} else if !strings.HasPrefix(k, "rate:") && !strings.HasPrefix(k, prefix+"sub") && k != prefix+"notes" {
+			t.Errorf("key %s is neither a user's nor documented", k)
+		}
+	}
+	for _, want := range []string{"session", "profile", "subs", "seen", "dedup", "notes", "handoff"} {
+		if !kinds[want] {
+			t.Errorf("no %s key: %v", want, keys)
+		}
+	}
+}
