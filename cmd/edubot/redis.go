@@ -29,6 +29,8 @@ func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger, hooks .
 		PoolTimeout:  2 * timeout,
 		MaxRetries:   1,
 	}
+	// go-redis logs dial failures on stderr by itself; keep them in our log.
+	redis.SetLogger(redisLogger{log})
 	var emb *embedredis.Server
 	if len(cfg.Redis.Addrs) == 0 {
 		var err error
@@ -66,4 +68,11 @@ func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger, hooks .
 		return err
 	}
 	return rdb, closeFn, nil
+}
+
+// redisLogger routes go-redis' own messages into slog at warn level.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
