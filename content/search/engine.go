@@ -19,7 +19,7 @@ import (
 
 // Default thresholds; see Options.
 const (
-	DefaultThreshold    = 0.46
+	DefaultThreshold    = 0.45
 	DefaultChoiceMargin = 0.035
 )
 

@@ -50,9 +50,11 @@ type tuning struct {
 	unknownG    float64 // informativeness of a word the dictionary lacks
 	sep         float64 // confidence gained per point of lead over the runner-up
 	beta        float64 // F-measure weight of coverage over reverse coverage; 0: linear
+	maxLead     float64 // the lead counted at most
+	minRC       float64 // below this reverse coverage confidence shrinks
 }
 
-var tune = tuning{idfPow: 1, unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, unknownG: 1, sep: 0.5}
+var tune = tuning{idfPow: 1, unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, unknownG: 1, sep: 0.5, maxLead: 0.2, minRC: 0}
 
 // alt is one form of a concept, as index terms.
 type alt struct {
@@ -424,6 +426,7 @@ type docHit struct {
 	cov   float64 // weighted share of the question's concepts it holds
 	rc    float64 // share of its own statement the question covers
 	conf  float64
+	base  float64 // conf before the lead bonus: compared for choices
 	stage float64
 	notes []string
 }
@@ -535,7 +538,7 @@ func (e *Engine) matchLocked(in Query, now time.Time) Result {
 	top := hits[0]
 	choices := []docHit{top}
 	for _, h := range hits[1:] {
-		if h.conf < e.opts.Threshold || top.conf-h.conf > e.opts.ChoiceMargin {
+		if h.conf < e.opts.Threshold || top.base-h.base > e.opts.ChoiceMargin {
 			break
 		}
 		same := false
@@ -756,14 +759,21 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		f, notes := e.factors(d, q, in, now, h.rc >= 0.75 || (q.docIntent && h.cov >= 0.85))
 		h.notes = notes
 		h.conf = math.Min(1, combine(h.cov, h.rc)*f)
+		if tune.minRC > 0 && h.rc < tune.minRC {
+			// The question says almost nothing of what the document is about.
+			h.conf *= math.Sqrt(h.rc / tune.minRC)
+		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].conf > all[j].conf })
-	// A clear lead over the runner-up makes the best more likely right.
-	if len(all) > 1 && tune.sep > 0 {
-		all[0].conf = math.Min(1, all[0].conf+tune.sep*(all[0].conf-all[1].conf))
-	} else if len(all) == 1 && tune.sep > 0 {
-		all[0].conf = math.Min(1, all[0].conf*(1+tune.sep))
+	for i := range all {
+		all[i].base = all[i].conf
 	}
+	// A clear lead over the runner-up makes the best more likely right.
+	lead := all[0].conf
+	if len(all) > 1 {
+		lead -= all[1].conf
+	}
+	all[0].conf = math.Min(1, all[0].conf+tune.sep*math.Min(lead, tune.maxLead))
 	return all
 }
 

@@ -193,7 +193,7 @@ func roleIn(norm string) string {
 
 // fillerRe removes greetings and politeness that carry no meaning but would
 // otherwise be segmented into misleading words (老师 as a form of address).
-var fillerRe = regexp.MustCompile(`^(各位|尊敬的)?(老师|校长|领导|工作人员|小编|客服|同志)(们)?(你好|您好|好)?\s*|(你好|您好|老师好|请问一下|请问|麻烦问一下|麻烦您|麻烦你|打扰一下|打扰了|想咨询一下|咨询一下|谢谢您|谢谢你|谢谢了|谢谢啦|谢谢|多谢|感谢)\s*(老师)?`)
+var fillerRe = regexp.MustCompile(`^(各位|尊敬的)?(老师|校长|领导|工作人员|小编|客服|同志)(们)?(你好|您好|好)?\s*|\s*(老师|老师们)$|在吗|在不在|(你好|您好|老师好|请问一下|请问|麻烦问一下|麻烦您|麻烦你|打扰一下|打扰了|想咨询一下|咨询一下|谢谢您|谢谢你|谢谢了|谢谢啦|谢谢|多谢|感谢)\s*(老师)?`)
 
 // stripFiller removes greetings and politeness from normalised text.
 func stripFiller(norm string) string {
