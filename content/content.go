@@ -55,6 +55,29 @@ func (d Date) String() string {
 // MarshalText implements encoding.TextMarshaler (used by JSON and YAML).
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// MarshalJSON writes "YYYY-MM-DD" (without it, the embedded time.Time's
+// MarshalJSON would write a full RFC 3339 timestamp).
+func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
+
+// UnmarshalJSON reads "YYYY-MM-DD", "" or null; a full RFC 3339 timestamp
+// is accepted too (data written before dates were plain days).
+func (d *Date) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		*d = Date{}
+		return nil
+	}
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return fmt.Errorf("want a \"YYYY-MM-DD\" string, got %s", s)
+	}
+	s = s[1 : len(s)-1]
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		*d = Date{time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)}
+		return nil
+	}
+	return d.UnmarshalText([]byte(s))
+}
+
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (d *Date) UnmarshalText(b []byte) error {
 	if len(b) == 0 {
