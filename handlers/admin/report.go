@@ -1,0 +1,114 @@
+package admin
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/gdjysjyj/edubot/content/store"
+)
+
+// period reads since/until (default: the last 7 days up to now).
+func (a *api) period(c *gin.Context) (since, until time.Time, err error) {
+	if since, err = a.parseDay(c, "since", false); err != nil {
+		return
+	}
+	if until, err = a.parseDay(c, "until", true); err != nil {
+		return
+	}
+	if until.IsZero() {
+		until = time.Now()
+	}
+	if since.IsZero() {
+		since = until.AddDate(0, 0, -7)
+	}
+	if since.After(until) {
+		err = bad("since", "since: %s is after until %s", since.Format(time.DateOnly), until.Format(time.DateOnly))
+	}
+	return
+}
+
+func intParam(c *gin.Context, name string, def, max int) (int, error) {
+	s := c.Query(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, bad(name, "%s: want a number from 1 to %d, got %q", name, max, s)
+	}
+	return n, nil
+}
+
+// unanswered: the most asked questions the bot could not answer.
+func (a *api) unanswered(c *gin.Context) {
+	since, until, err := a.period(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	limit, err := intParam(c, "limit", 50, 500)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	qs, err := a.Stats.Unanswered(c.Request.Context(), since, until, limit)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"since": since, "until": until, "questions": nonNil(qs)})
+}
+
+// hits: replies per content id per day (ids=a,b selects items).
+func (a *api) hits(c *gin.Context) {
+	since, until, err := a.period(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	var ids []string
+	for _, s := range c.QueryArray("id") {
+		for _, id := range strings.Split(s, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	hits, err := a.Stats.Hits(c.Request.Context(), since, until, ids...)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"since": since, "until": until, "hits": nonNil(hits)})
+}
+
+// audit: staff actions, newest first (item=, actor=, since=, until=, limit=).
+func (a *api) audit(c *gin.Context) {
+	since, err := a.parseDay(c, "since", false)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	until, err := a.parseDay(c, "until", true)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	limit, err := intParam(c, "limit", 100, 1000)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	entries, err := a.Store.Audit().List(c.Request.Context(), store.AuditQuery{
+		Since: since, Until: until, Item: c.Query("item"), Actor: c.Query("actor"), Limit: limit,
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"entries": nonNil(entries)})
+}
