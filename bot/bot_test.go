@@ -14,6 +14,7 @@ import (
 	"github.com/gdjysjyj/edubot/bot"
 	"github.com/gdjysjyj/edubot/bot/redisstore"
 	"github.com/gdjysjyj/edubot/content"
+	"github.com/gdjysjyj/edubot/content/sample"
 	"github.com/gdjysjyj/edubot/content/search"
 	"github.com/gdjysjyj/edubot/internal/testredis"
 )
@@ -401,5 +402,25 @@ func TestEveryKeyHasATTLAndUserKeysShareASlot(t *testing.T) {
 		if !kinds[want] {
 			t.Errorf("no %s key: %v", want, keys)
 		}
+	}
+}
+
+// BenchmarkHandleTextSample is one question on the built-in sample content
+// with the real search engine and real Redis.
+func BenchmarkHandleTextSample(b *testing.B) {
+	e := newEnv(b)
+	e.cfg.RatePerMinute = 1 << 30
+	set, err := content.Load(sample.FS())
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := search.New(set, search.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt := bot.New(e.cfg, bot.Deps{Matcher: eng, Store: e.store, Now: e.clock.Now})
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		bt.Handle(ctx, textMsg("u-bench-"+string(rune('a'+i%26)), "普宁的学校几号开学"))
 	}
 }

@@ -93,6 +93,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) Reply {
 			// lost): answer from content, and change no state twice.
 			b.log.Warn("bot: retry without a stored reply, answering without memory", "id", id)
 			t.st = nil
+			t.degraded = true
 		}
 	}
 
