@@ -67,8 +67,11 @@ func (b *Bot) Handle(ctx context.Context, m Message) Reply {
 	if m.Type == TypeEvent && m.Event == EventUnsubscribe {
 		// WeChat's rules: delete everything about the user. Not
 		// de-duplicated: deleting twice is harmless.
+		// Nobody waits for this reply: the whole deadline is the store's.
 		if t.st != nil {
-			t.call(ctx, "forget", func(ctx context.Context) error { return t.st.Forget(ctx, m.User) })
+			if err := t.st.Forget(ctx, m.User); err != nil {
+				b.log.Error("bot: deleting an unsubscribed user's data", "err", err)
+			}
 		}
 		return Reply{Kind: ReplyNone, Answer: AnswerNone}
 	}
