@@ -1,7 +1,9 @@
 package importer
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -16,7 +18,7 @@ func init() {
 	for _, w := range strings.Fields(`工作 进一步 要求 会议 同志 进行 开展 加强 各级 一是 二是 三是 四是 五是 六是 七是 八是
 		我们 大家 接下来 今天 这个 这些 以及 提出 作出 作为 有关 相关 情况 问题 方面 部门 全面 确保 做好 推进 落实 切实 坚持
 		通过 对于 按照 根据 其中 已经 目前 同时 如何 所有 一些 一个 没有 可以 需要 进行 不断 充分 高度 重要 积极 认真 主动
-		上午 下午 时间 期间 当前 今年 明年 去年 工作会议 讲话 主持 出席 强调 指出 表示 认为 希望 要求 有效 不得 不能`) {
+		上午 下午 时间 期间 当前 通知 公告 今年 明年 去年 工作会议 讲话 主持 出席 强调 指出 表示 认为 希望 要求 有效 不得 不能`) {
 		stopWords[w] = true
 	}
 }
@@ -70,16 +72,22 @@ func keywords(title string, body []string, opts Options) []string {
 			pairs[pair{words[i-1], w}]++
 		}
 	}
-	for p, c := range pairs {
+	// Decide on compounds against the words' own counts, in a fixed order,
+	// so the result does not depend on map order.
+	base := maps.Clone(tf)
+	keys := slices.Collect(maps.Keys(pairs))
+	slices.SortFunc(keys, func(x, y pair) int { return strings.Compare(x.a+"|"+x.b, y.a+"|"+y.b) })
+	for _, p := range keys {
+		c := pairs[p]
 		w := p.a + p.b
-		// A compound only when the pair is most of either part's uses
-		// (疫情防控), not a chance neighbourhood (教育系统+疫情).
-		if c < 2 || !goodWord(w) || stopWords[p.a] && stopWords[p.b] ||
-			2*c < int(min(tf[p.a], tf[p.b])) || utf8.RuneCountInString(p.a) < 2 || utf8.RuneCountInString(p.b) < 2 {
+		// A compound only when the pair is most of both parts' uses
+		// (疫情+防控 in an article on epidemic control), not a chance
+		// neighbourhood (教育系统+疫情), and never with an empty word.
+		if c < 2 || !goodWord(w) || stopWords[p.a] || stopWords[p.b] ||
+			2*c < int(max(base[p.a], base[p.b])) || utf8.RuneCountInString(p.a) < 2 || utf8.RuneCountInString(p.b) < 2 {
 			continue
 		}
 		tf[w] += float64(c)
-		// The parts were mostly this compound: they lose those counts.
 		tf[p.a] -= float64(c)
 		tf[p.b] -= float64(c)
 	}
