@@ -53,7 +53,13 @@ func NewDocFreq(texts []string, seg func(string) []string) func(string) (int, in
 // opts.DocFreq when given. Adjacent words that recur together (疫情+防控)
 // count as one compound, so the keywords are the article's own terms.
 func keywords(title string, body []string, opts Options) []string {
-	text := title + "\n" + title + "\n" + strings.Join(body, "\n")
+	var paras []string
+	for _, p := range body {
+		if !strings.HasPrefix(p, "![") { // pictures: only addresses
+			paras = append(paras, p)
+		}
+	}
+	text := title + "\n" + title + "\n" + strings.Join(paras, "\n")
 	seg := opts.Segment
 	if seg == nil {
 		seg = defaultCut
