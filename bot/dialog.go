@@ -64,7 +64,10 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 		return r
 	}
 	if sess.Note {
-		return t.leaveNote(ctx, sess, text)
+		if !a.Empty {
+			return t.leaveNote(ctx, sess, text)
+		}
+		sess.Note = false // a greeting is not a message for staff
 	}
 	if sess.Clarify != nil {
 		if r, ok := t.resolveClarify(ctx, sess, text, c); ok {
@@ -554,7 +557,7 @@ func (t *turn) handoff(ctx context.Context, sess Session, viaClick bool) Reply {
 		}
 		return Reply{Kind: ReplyTransfer, Answer: AnswerDialog}
 	}
-	if sess.Query != "" {
+	if sess.Query != "" && t.b.m != nil && !t.b.m.Analyze(sess.Query).Empty {
 		t.call(ctx, "leave note", func(ctx context.Context) error {
 			return t.st.LeaveNote(ctx, t.m.User, Note{Text: sess.Query, At: t.now}, cfg.NoteTTL)
 		})

@@ -62,7 +62,7 @@ func fold(s string) string {
 
 func (f *fakeMatcher) Analyze(text string) search.Analysis {
 	n := fold(text)
-	a := search.Analysis{Normalized: n, Empty: n == ""}
+	a := search.Analysis{Normalized: n, Empty: n == "" || n == "你好" || n == "您好" || n == "在吗"}
 	rest := n
 	for _, r := range fakeRegions {
 		if strings.Contains(rest, r.alias) {
