@@ -424,3 +424,29 @@ func BenchmarkHandleTextSample(b *testing.B) {
 		bt.Handle(ctx, textMsg("u-bench-"+string(rune('a'+i%26)), "普宁的学校几号开学"))
 	}
 }
+
+func TestHandoffOutsideOfficeHoursLeavesNotesForStaff(t *testing.T) {
+	e := newEnv(t)
+	e.clock.t = time.Date(2026, 11, 29, 21, 0, 0, 0, time.FixedZone("CST", 8*3600)) // Sunday evening
+	b := e.bot()
+	ctx := context.Background()
+	b.Handle(ctx, textMsg("u-note", "学校午餐怎么收费"))
+	if r := b.Handle(ctx, textMsg("u-note", "转人工")); r.Kind != bot.ReplyText || !strings.Contains(r.Text, "周一至周五") {
+		t.Fatalf("outside hours: %+v", r)
+	}
+	if r := b.Handle(ctx, textMsg("u-note", "想申请减免午餐费，怎么联系学校")); !strings.Contains(r.Text, "已记下") {
+		t.Fatalf("note: %+v", r)
+	}
+	notes, err := e.store.Notes(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || notes[0].OpenID != "u-note" || len(notes[0].Notes) != 2 ||
+		notes[0].Notes[0].Text != "学校午餐怎么收费" || !strings.Contains(notes[0].Notes[1].Text, "减免午餐费") {
+		t.Fatalf("notes for staff: %+v", notes)
+	}
+	// The bot is not silent: nobody took the conversation over.
+	if r := b.Handle(ctx, textMsg("u-note", "热线")); r.Answer != bot.AnswerRule {
+		t.Fatalf("after the note: %+v", r)
+	}
+}
