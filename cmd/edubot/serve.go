@@ -26,6 +26,7 @@ import (
 	"github.com/gdjysjyj/edubot/content/search"
 	"github.com/gdjysjyj/edubot/content/store"
 	"github.com/gdjysjyj/edubot/handlers"
+	"github.com/gdjysjyj/edubot/handlers/admin"
 	"github.com/gdjysjyj/edubot/handlers/wechat"
 	"github.com/gdjysjyj/edubot/internal/config"
 	"github.com/gdjysjyj/edubot/internal/metrics"
@@ -289,6 +290,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		},
 	})
 	if err != nil {
+		return err
+	}
+	// The staff's API; other staff routes (broadcasts) join its group.
+	if _, err := admin.Register(router, admin.Deps{
+		Store: contentStore, Stats: recorder, Tokens: cfg.Admin.Tokens,
+		Logger: log, Now: now, Location: loc,
+	}); err != nil {
 		return err
 	}
 
