@@ -450,3 +450,17 @@ func TestHandoffOutsideOfficeHoursLeavesNotesForStaff(t *testing.T) {
 		t.Fatalf("after the note: %+v", r)
 	}
 }
+
+func TestNoMatcherNeverPanics(t *testing.T) {
+	e := newEnv(t)
+	b := bot.New(testConfig(), bot.Deps{Store: e.store, Now: e.clock.Now})
+	msgs := []bot.Message{textMsg("u-nil", "几号开学"), textMsg("u-nil", "订阅"), textMsg("u-nil", "人工")}
+	for _, k := range []string{"AID", "EXAM", "TERM", "TOPICS", "HANDOFF", "HOTLINE", "GONE", "NOPE"} {
+		msgs = append(msgs, bot.Message{User: "u-nil", Type: bot.TypeEvent, Event: bot.EventClick, EventKey: k, CreateTime: time.Now().Add(time.Duration(len(msgs)) * time.Second)})
+	}
+	for _, m := range msgs {
+		if r := b.Handle(context.Background(), m); r.Kind == bot.ReplyText && r.Text == "" {
+			t.Errorf("%s %s: empty text", m.Text, m.EventKey)
+		}
+	}
+}

@@ -517,7 +517,10 @@ func (t *turn) findTag(s string) string {
 }
 
 func (t *turn) topicList() string {
-	tags := t.b.m.Tags()
+	var tags []string
+	if t.b.m != nil {
+		tags = t.b.m.Tags()
+	}
 	if len(tags) == 0 {
 		return "暂时没有可订阅的主题。"
 	}
