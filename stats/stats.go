@@ -8,7 +8,8 @@
 //	{stats}:salt               the user-id salt when none is configured
 //	{stats}:fb:YYYYMMDD        sorted set: normalised fallback text → count
 //	{stats}:fblast:YYYYMMDD    hash: text → last time (unix seconds)
-//	{stats}:fbu:YYYYMMDD:H     HyperLogLog of hashed users who asked text H
+//	{stats}:fbu:YYYYMMDD:H     set of hashed users who asked text H (a set,
+//	                           not a HyperLogLog: the embedded Redis's snapshot keeps sets)
 //	{stats}:fbev:YYYYMMDD      stream: every fallback (text, at, user hash)
 //	{stats}:hits:YYYYMMDD      hash: content id → replies that showed it
 package stats
@@ -146,7 +147,7 @@ func (r *Recorder) record(ctx context.Context, user, normalized string, rep bot.
 		keys := []string{r.p + "fb:" + day, r.p + "fblast:" + day, r.p + "fbu:" + day + ":" + textHash(text), r.p + "fbev:" + day}
 		pipe.ZIncrBy(ctx, keys[0], 1, text)
 		pipe.HSet(ctx, keys[1], text, at.Unix())
-		pipe.PFAdd(ctx, keys[2], uh)
+		pipe.SAdd(ctx, keys[2], uh)
 		pipe.XAdd(ctx, &redis.XAddArgs{Stream: keys[3], MaxLen: 100000, Approx: true,
 			Values: []any{"text", text, "at", at.Unix(), "user", uh}})
 		for _, k := range keys {
@@ -171,7 +172,7 @@ func (r *Recorder) record(ctx context.Context, user, normalized string, rep bot.
 type Question struct {
 	Text  string    `json:"text"`
 	Count int64     `json:"count"` // times asked
-	Users int64     `json:"users"` // distinct people (estimated)
+	Users int64     `json:"users"` // distinct people
 	Last  time.Time `json:"last"`  // last time asked
 }
 
@@ -244,15 +245,15 @@ func (r *Recorder) Unanswered(ctx context.Context, since, until time.Time, limit
 	if len(out) > limit {
 		out = out[:limit]
 	}
-	// Distinct people per question across the period: PFCOUNT of the union.
+	// Distinct people per question across the period: the union's size.
 	pipe = r.rdb.Pipeline()
-	users := make([]*redis.IntCmd, len(out))
+	users := make([]*redis.StringSliceCmd, len(out))
 	for i, q := range out {
 		keys := make([]string, len(days))
 		for j, d := range days {
 			keys[j] = r.p + "fbu:" + d + ":" + textHash(q.Text)
 		}
-		users[i] = pipe.PFCount(ctx, keys...)
+		users[i] = pipe.SUnion(ctx, keys...)
 	}
 	if len(out) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
@@ -260,7 +261,7 @@ func (r *Recorder) Unanswered(ctx context.Context, since, until time.Time, limit
 		}
 	}
 	for i := range out {
-		out[i].Users = users[i].Val()
+		out[i].Users = int64(len(users[i].Val()))
 	}
 	return out, nil
 }
