@@ -20,7 +20,6 @@ var (
 	cmdClearProfile = []string{"清除我的信息", "删除我的信息", "清空我的信息", "清除信息"}
 	cmdMySubs       = []string{"我的订阅", "查看订阅", "订阅列表"}
 	cmdMore         = []string{"更多", "下一页", "换一批", "还有吗", "还有呢", "再来", "more"}
-	cmdHelp         = []string{"帮助", "help"}
 )
 
 // converse answers a text (or recognised voice) message.
