@@ -637,6 +637,7 @@ func (t *turn) click(ctx context.Context) Reply {
 	}
 	if b.m != nil {
 		if r, ok := b.renderByID(v, t.now); ok {
+			t.record(ctx, "", r) // a hit on that content, for the statistics
 			return r
 		}
 	}
