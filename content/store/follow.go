@@ -78,7 +78,7 @@ func (s *Store) Follow(ctx context.Context, idx Index) error {
 		res, err := s.rdb.XRead(ctx, &redis.XReadArgs{
 			Streams: []string{s.keyChanges(), last},
 			Count:   200,
-			Block:   time.Second,
+			Block:   min(time.Second, s.opts.CheckInterval),
 		}).Result()
 		if ctx.Err() != nil {
 			return nil
@@ -101,7 +101,7 @@ func (s *Store) Follow(ctx context.Context, idx Index) error {
 		}
 		// A safety net for what the stream cannot tell: Redis restarted
 		// without the stream, or the version moved without an entry.
-		if len(res) == 0 && time.Since(lastCheck) > 10*time.Second {
+		if len(res) == 0 && time.Since(lastCheck) > s.opts.CheckInterval {
 			lastCheck = time.Now()
 			s.checkVersion(ctx)
 		}
@@ -231,6 +231,23 @@ func (s *Store) resync(ctx context.Context) {
 	if err != nil {
 		s.log.Warn("content store: resync failed", "err", err)
 		return
+	}
+	if v == 0 {
+		// Redis lost everything (restarted without persistence). Serving
+		// nothing would be worse than serving what this replica has: write
+		// it back, once, whichever replica gets there first.
+		s.mu.Lock()
+		cur := s.cur
+		s.mu.Unlock()
+		if cur != nil && len(cur.Notices)+len(cur.FAQs)+len(cur.Rules) > 0 {
+			s.log.Error("content store: Redis holds no content any more; restoring this replica's copy (enable AOF on Redis)")
+			if err := s.importSet(ctx, "recovery", cur, true); err != nil && !errors.Is(err, errSeeded) {
+				s.log.Error("content store: restore failed", "err", err)
+			}
+			if set, v, last, err = s.snapshot(ctx, s.rdb); err != nil || v == 0 {
+				return
+			}
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -75,6 +75,10 @@ type Options struct {
 	ChangesMax int64
 	// AuditMax bounds the audit log (oldest entries are trimmed).
 	AuditMax int64
+	// CheckInterval is how often an idle follower compares versions with
+	// Redis, to notice what the stream cannot tell (a Redis that lost its
+	// data). Default 10s.
+	CheckInterval time.Duration
 }
 
 // Store is the runtime content in Redis. It is safe for concurrent use.
@@ -106,6 +110,9 @@ func New(rdb redis.UniversalClient, prefix string, opts Options) *Store {
 	}
 	if opts.AuditMax <= 0 {
 		opts.AuditMax = 100000
+	}
+	if opts.CheckInterval <= 0 {
+		opts.CheckInterval = 10 * time.Second
 	}
 	s := &Store{
 		rdb:  rdb,

@@ -354,3 +354,43 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// A Redis that lost everything (restart without persistence) gets the
+// content back from a replica's copy instead of every replica serving
+// nothing.
+func TestRestoresContentRedisLost(t *testing.T) {
+	rdb, prefix := testredis.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := New(rdb, prefix, Options{CheckInterval: 100 * time.Millisecond})
+	if _, err := a.Seed(ctx, "seed", sampleSet(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.PutNotice(ctx, "alice", notice("n-2026-1120-winter-safety"), Create); err != nil {
+		t.Fatal(err)
+	}
+	set, err := a.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := newFakeIndex(set)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Follow(ctx, idx) }()
+	defer func() { cancel(); <-done }()
+
+	keys, _ := rdb.Keys(ctx, prefix+"*").Result()
+	if err := rdb.Del(ctx, keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Second, func() bool {
+		n, err := a.Notice(ctx, "n-2026-1120-winter-safety")
+		return err == nil && n != nil
+	})
+	if idx.get("n-2026-1120-winter-safety") == nil || idx.get("faq-term-start-city") == nil {
+		t.Error("the index lost content while Redis was empty")
+	}
+	got, err := a.Export(ctx)
+	if err != nil || len(got.Notices) != len(set.Notices) || len(got.FAQs) != len(set.FAQs) {
+		t.Errorf("restored set differs: %v", err)
+	}
+}
