@@ -261,7 +261,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	recorder, err := stats.New(ctx, rdb, prefix, stats.Options{Retention: cfg.Stats.Retention, Location: loc, Logger: log})
+	recorder, err := stats.New(ctx, rdb, prefix, stats.Options{Retention: cfg.Stats.Retention, Salt: cfg.Stats.Salt, Location: loc, Logger: log})
 	if err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}

@@ -107,6 +107,9 @@ type Broadcast struct {
 // Stats settings (what people asked).
 type Stats struct {
 	Retention time.Duration `yaml:"retention" env:"RETENTION"`
+	// Salt keys the HMAC of user ids in the records (secret; EDUBOT_STATS_SALT
+	// or EDUBOT_STATS_SALT_FILE). Empty: a random salt kept in Redis.
+	Salt string `yaml:"-" env:"SALT,unset"`
 }
 
 // Development credentials: used only when none are configured, and logged
@@ -196,6 +199,7 @@ func readSecretFiles(cfg *Config) error {
 		{"EDUBOT_WECHAT_PREV_AES_KEY_FILE", &cfg.WeChat.PrevAESKey},
 		{"EDUBOT_WECHAT_APP_SECRET_FILE", &cfg.WeChat.AppSecret},
 		{"EDUBOT_REDIS_PASSWORD_FILE", &cfg.Redis.Password},
+		{"EDUBOT_STATS_SALT_FILE", &cfg.Stats.Salt},
 	}
 	for _, f := range files {
 		p := os.Getenv(f.env)
