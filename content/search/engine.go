@@ -96,6 +96,15 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		notices: map[string]*content.Notice{}, faqs: map[string]*content.FAQ{}, rules: map[string]*content.Rule{},
 		learned: map[string]bool{},
 	}
+	e.ix.textOf = func(d *doc) [numFields]string {
+		switch src := d.src.(type) {
+		case *content.FAQ:
+			return e.docForFAQ(src).text
+		case *content.Notice:
+			return e.docForNotice(src).text
+		}
+		return [numFields]string{}
+	}
 	for _, w := range lexicon.StopWords() {
 		e.stop[w] = true
 	}
@@ -137,6 +146,7 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 			return nil, err
 		}
 	}
+	e.ix.trim()
 	return e, nil
 }
 
@@ -222,7 +232,8 @@ func (e *Engine) Snapshot() *content.Set {
 
 // --- updates ---
 
-// UpsertNotice adds or replaces a notice.
+// UpsertNotice adds or replaces a notice. The engine keeps n: do not
+// modify it afterwards, upsert a new one.
 func (e *Engine) UpsertNotice(n *content.Notice) error {
 	if n == nil {
 		return fmt.Errorf("search: nil notice")
@@ -239,7 +250,8 @@ func (e *Engine) UpsertNotice(n *content.Notice) error {
 	return e.upsertNoticeLocked(n)
 }
 
-// UpsertFAQ adds or replaces a FAQ.
+// UpsertFAQ adds or replaces a FAQ. The engine keeps f: do not modify it
+// afterwards, upsert a new one.
 func (e *Engine) UpsertFAQ(f *content.FAQ) error {
 	if f == nil {
 		return fmt.Errorf("search: nil FAQ")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/gdjysjyj/edubot/content"
 )
@@ -60,8 +61,9 @@ type doc struct {
 	// phraseText is the normalised text of phrases until the document is indexed.
 	phraseText []string
 	fieldLen   [numFields]uint16
-	// text keeps what was indexed so removal can recount document frequencies.
+	// text is the normalised fields while the document is being indexed.
 	text [numFields]string
+	src  any // *content.FAQ or *content.Notice
 }
 
 // index is an inverted index over character bigrams (and Latin words). The
@@ -69,14 +71,21 @@ type doc struct {
 type index struct {
 	vocab    map[string]int32
 	terms    []string
-	postings [][]posting
-	df       []int32 // live documents containing the term
+	postings [][]posting // question, title and keywords
+	long     [][]posting // summary, answer and body
+	df       []int32     // live documents containing the term
 	docs     []*doc
 	byID     map[string]int32 // live document of an id
 	live     int
 	dead     int
 	lenSum   [numFields]float64 // over live documents
 	pinyin   *pinyinIndex
+	// textOf gives back a document's normalised fields (for removal).
+	textOf func(*doc) [numFields]string
+	// scratch for add
+	counts map[int32]int
+	order  []int32
+	tfs    [][numFields]uint8
 }
 
 func newIndex() *index {
@@ -91,10 +100,12 @@ func (ix *index) termID(t string, add bool) int32 {
 	if !add {
 		return -1
 	}
+	t = strings.Clone(t) // terms are substrings of whole documents
 	id := int32(len(ix.terms))
 	ix.vocab[t] = id
 	ix.terms = append(ix.terms, t)
 	ix.postings = append(ix.postings, nil)
+	ix.long = append(ix.long, nil)
 	ix.df = append(ix.df, 0)
 	ix.pinyin.add(t, id)
 	return id
@@ -103,49 +114,54 @@ func (ix *index) termID(t string, add bool) int32 {
 // isCJK reports whether r is a Han character.
 func isCJK(r rune) bool { return unicode.Is(unicode.Han, r) }
 
-// termsOf splits normalised text into index terms with their counts: the
-// bigrams of every run of Han characters (a lone character stays a term of
-// its own) and every Latin word of two or more letters. Bigrams need no
-// dictionary, are fast enough for 100,000 notices, and let a word of any
-// length be found as the sequence of its bigrams.
+// termsOf splits normalised text into index terms: the bigrams of every
+// run of Han characters (a lone character stays a term of its own) and
+// every Latin word of two or more letters. Bigrams need no dictionary, are
+// fast enough for 100,000 notices, and let a word of any length be found as
+// the sequence of its bigrams. Terms are substrings of norm (no copies).
 func termsOf(norm string, fn func(term string)) {
-	var run []rune
-	flush := func() {
-		switch {
-		case len(run) == 1:
-			fn(string(run))
-		case len(run) > 1:
-			for i := 0; i+1 < len(run); i++ {
-				fn(string(run[i : i+2]))
-			}
+	runStart, prev, runLen := -1, -1, 0 // byte offsets in the current Han run
+	flush := func(end int) {
+		if runLen == 1 {
+			fn(norm[runStart:end])
 		}
-		run = run[:0]
+		runStart, prev, runLen = -1, -1, 0
 	}
-	start := -1
+	latinStart := -1
 	for i, r := range norm {
-		if isCJK(r) {
-			if start >= 0 {
-				latin(norm[start:i], fn)
-				start = -1
+		if r >= 0x2E80 && isCJK(r) {
+			if latinStart >= 0 {
+				latin(norm[latinStart:i], fn)
+				latinStart = -1
 			}
-			run = append(run, r)
+			if runStart < 0 {
+				runStart = i
+			} else {
+				fn(norm[prev : i+utf8.RuneLen(r)])
+			}
+			prev = i
+			runLen++
 			continue
 		}
-		flush()
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if start < 0 {
-				start = i
+		if runStart >= 0 {
+			flush(i)
+		}
+		if r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') || r >= 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			if latinStart < 0 {
+				latinStart = i
 			}
 			continue
 		}
-		if start >= 0 {
-			latin(norm[start:i], fn)
-			start = -1
+		if latinStart >= 0 {
+			latin(norm[latinStart:i], fn)
+			latinStart = -1
 		}
 	}
-	flush()
-	if start >= 0 {
-		latin(norm[start:], fn)
+	if runStart >= 0 {
+		flush(len(norm))
+	}
+	if latinStart >= 0 {
+		latin(norm[latinStart:], fn)
 	}
 }
 
@@ -167,50 +183,65 @@ func bigramsOf(norm string) []string {
 	return out
 }
 
-// add indexes a document whose fields are already normalised.
+// longField reports whether a field's postings go to the long lists, which
+// matching skips for very common terms.
+func longField(f field) bool { return f == fSummary || f == fAnswer || f == fBody }
+
+// add indexes a document whose fields are already normalised (d.text); the
+// text is dropped afterwards, textOf gives it back for removal.
 func (ix *index) add(d *doc) {
 	num := int32(len(ix.docs))
-	ix.docs = append(ix.docs, d)
-	d.alive = true
 	if old, ok := ix.byID[d.id]; ok {
 		ix.remove(old)
 	}
+	ix.docs = append(ix.docs, d)
+	d.alive = true
 	ix.byID[d.id] = num
 	ix.live++
 	ix.setPhrases(d, d.phraseText)
 	d.phraseText = nil
-	counts := map[int32]*[numFields]uint8{}
-	var order []int32
+	if ix.counts == nil {
+		ix.counts = map[int32]int{}
+	}
+	clear(ix.counts)
+	ix.order = ix.order[:0]
+	ix.tfs = ix.tfs[:0]
 	for f := field(0); f < numFields; f++ {
 		n := 0
 		termsOf(d.text[f], func(t string) {
 			n++
 			id := ix.termID(t, true)
-			c, ok := counts[id]
+			i, ok := ix.counts[id]
 			if !ok {
-				c = new([numFields]uint8)
-				counts[id] = c
-				order = append(order, id)
+				i = len(ix.order)
+				ix.counts[id] = i
+				ix.order = append(ix.order, id)
+				ix.tfs = append(ix.tfs, [numFields]uint8{})
 			}
-			if c[f] < 255 {
-				c[f]++
+			if ix.tfs[i][f] < 255 {
+				ix.tfs[i][f]++
 			}
 		})
-		if n > 65535 {
-			n = 65535
-		}
+		n = min(n, 65535)
 		d.fieldLen[f] = uint16(n)
 		ix.lenSum[f] += float64(n)
 	}
-	for _, id := range order {
-		c := counts[id]
+	for i, id := range ix.order {
+		c := &ix.tfs[i]
 		for f := field(0); f < numFields; f++ {
-			if c[f] > 0 {
-				ix.postings[id] = append(ix.postings[id], posting{doc: num, field: f, tf: c[f]})
+			if c[f] == 0 {
+				continue
+			}
+			p := posting{doc: num, field: f, tf: c[f]}
+			if longField(f) {
+				ix.long[id] = append(ix.long[id], p)
+			} else {
+				ix.postings[id] = append(ix.postings[id], p)
 			}
 		}
 		ix.df[id]++
 	}
+	d.text = [numFields]string{}
 }
 
 // remove marks a document dead and takes it out of the statistics; its
@@ -227,10 +258,11 @@ func (ix *index) remove(num int32) {
 	ix.live--
 	ix.dead++
 	seen := map[int32]bool{}
+	text := ix.textOf(d)
 	for f := field(0); f < numFields; f++ {
 		ix.lenSum[f] -= float64(d.fieldLen[f])
-		termsOf(d.text[f], func(t string) {
-			if id := ix.termID(t, false); id >= 0 && !seen[id] {
+		termsOf(text[f], func(t string) {
+			if id := ix.termID(t, false); id >= 0 && !seen[id] && ix.df[id] > 0 {
 				seen[id] = true
 				ix.df[id]--
 			}
@@ -253,21 +285,34 @@ func (ix *index) compact() {
 			renum[i] = -1
 		}
 	}
-	for t, ps := range ix.postings {
-		out := ps[:0]
-		for _, p := range ps {
-			if n := renum[p.doc]; n >= 0 {
-				p.doc = n
-				out = append(out, p)
+	for _, lists := range [][][]posting{ix.postings, ix.long} {
+		for t, ps := range lists {
+			out := ps[:0]
+			for _, p := range ps {
+				if n := renum[p.doc]; n >= 0 {
+					p.doc = n
+					out = append(out, p)
+				}
 			}
+			lists[t] = out
 		}
-		ix.postings[t] = out
 	}
 	for id, n := range ix.byID {
 		ix.byID[id] = renum[n]
 	}
 	ix.docs = docs
 	ix.dead = 0
+}
+
+// trim gives back the spare capacity of the posting lists after a bulk load.
+func (ix *index) trim() {
+	for _, lists := range [][][]posting{ix.postings, ix.long} {
+		for t, ps := range lists {
+			if cap(ps) > len(ps)+len(ps)/8+4 {
+				lists[t] = slices.Clip(slices.Clone(ps))
+			}
+		}
+	}
 }
 
 // avgLen is the mean length of a field over live documents that have it.
@@ -281,7 +326,7 @@ func (ix *index) avgLen(f field) float64 {
 // docForFAQ builds the document of a FAQ.
 func (e *Engine) docForFAQ(f *content.FAQ) *doc {
 	n := e.norm
-	d := &doc{kind: KindFAQ, id: f.ID, title: f.Question, audience: f.Audience, notices: f.Notices}
+	d := &doc{kind: KindFAQ, id: f.ID, title: f.Question, audience: f.Audience, notices: f.Notices, src: f}
 	qs := append([]string{f.Question}, f.Alternates...)
 	var nq []string
 	for _, q := range qs {
@@ -304,7 +349,7 @@ func (e *Engine) docForFAQ(f *content.FAQ) *doc {
 // docForNotice builds the document of a notice.
 func (e *Engine) docForNotice(nt *content.Notice) *doc {
 	n := e.norm
-	d := &doc{kind: KindNotice, id: nt.ID, title: nt.Title, audience: nt.Audience, date: nt.Date.Time, expires: nt.Expires.Time}
+	d := &doc{kind: KindNotice, id: nt.ID, title: nt.Title, audience: nt.Audience, date: nt.Date.Time, expires: nt.Expires.Time, src: nt}
 	d.text[fTitle] = n.Normalize(nt.Title)
 	d.text[fKeywords] = n.Normalize(strings.Join(append(append([]string{}, nt.Keywords...), nt.Tags...), " "))
 	d.text[fSummary] = n.Normalize(nt.Summary)

@@ -52,9 +52,10 @@ type tuning struct {
 	beta        float64 // F-measure weight of coverage over reverse coverage; 0: linear
 	maxLead     float64 // the lead counted at most
 	minRC       float64 // below this reverse coverage confidence shrinks
+	phraseMix   float64 // share of coverage taken from the best single statement
 }
 
-var tune = tuning{idfPow: 1, unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, unknownG: 1, sep: 0.5, maxLead: 0.2, minRC: 0}
+var tune = tuning{idfPow: 1, unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, unknownG: 1, sep: 0.5, maxLead: 0.2, minRC: 0, phraseMix: 0.2}
 
 // alt is one form of a concept, as index terms.
 type alt struct {
@@ -212,7 +213,9 @@ func (e *Engine) conceptsOf(t string) []concept {
 		}
 		return nil
 	}
-	if c, ok := e.conceptOf(t); ok && (len(c.alts) > 1 || e.inIndex(c.alts[0])) {
+	if c, ok := e.conceptOf(t); ok && (len(c.alts) > 1 || e.inIndex(c.alts[0]) || utf8.RuneCountInString(t) >= 3) {
+		// Three or more characters the segmenter kept together are a
+		// name or term the content may lack (专升本): it must count.
 		return []concept{c}
 	}
 	var out []concept
@@ -352,14 +355,16 @@ func (e *Engine) conceptOf(t string) (concept, bool) {
 			if id := e.ix.termID(bg, false); id >= 0 && e.ix.df[id] > 0 {
 				continue
 			}
-			for n, id := range e.ix.pinyin.sounds(bg) {
-				if n >= 3 {
-					break
-				}
-				if e.ix.df[id] == 0 {
+			tried := 0
+			for _, id := range e.ix.pinyin.sounds(bg) {
+				if e.ix.df[id] == 0 || tried >= 3 {
 					continue
 				}
+				tried++
 				fixed := string(rs[:i]) + e.ix.terms[id] + string(rs[i+2:])
+				if !e.known(fixed) && !e.known(e.ix.terms[id]) {
+					continue // a homophone that is no word: 反校 → 范校
+				}
 				c.alts = append(c.alts, e.altOf(fixed, creditPinyin, "pinyin"))
 				for _, s := range e.syn[fixed] {
 					c.alts = append(c.alts, e.altOf(s, creditPinyin*creditSynonym, "pinyin+synonym"))
@@ -400,22 +405,35 @@ func (e *Engine) informativeness(w string) float64 {
 
 // scratch holds per-query arrays sized to the index, reused across queries.
 type scratch struct {
-	cnt     []uint8
-	tf      []uint8
-	best    []float32
+	cnt     []uint8   // per document×field: bigrams of the current form found
+	tf      []uint8   // per document×field: smallest count among them
+	best    []float32 // per document×field: best match of the current concept
 	bestTF  []uint8
 	touched []int32
 	bestT   []int32
+	docBM   []float64 // per document: BM25F so far
+	docCov  []float64 // per document: weighted coverage so far
+	docs    []int32   // documents with a score
+	chit    []float64 // per document: best quality of the current concept
+	cbm     []float64 // per document: BM25F part of the current concept
+	cdocs   []int32
 }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
 
-func (s *scratch) size(n int) {
+func (s *scratch) size(docs int) {
+	n := docs * int(numFields)
 	if len(s.cnt) < n {
 		s.cnt = make([]uint8, n)
 		s.tf = make([]uint8, n)
 		s.best = make([]float32, n)
 		s.bestTF = make([]uint8, n)
+	}
+	if len(s.docBM) < docs {
+		s.docBM = make([]float64, docs)
+		s.docCov = make([]float64, docs)
+		s.chit = make([]float64, docs)
+		s.cbm = make([]float64, docs)
 	}
 }
 
@@ -425,6 +443,7 @@ type docHit struct {
 	bm25  float64
 	cov   float64 // weighted share of the question's concepts it holds
 	rc    float64 // share of its own statement the question covers
+	pc    float64 // coverage by its best single statement (question, alternate, title)
 	conf  float64
 	base  float64 // conf before the lead bonus: compared for choices
 	stage float64
@@ -617,6 +636,10 @@ func jaccard(a, b []int32) float64 {
 	return float64(inter) / float64(u)
 }
 
+// Posting lists longer than this are skipped for terms in more than a
+// fifth of the documents: such terms say little and would cost the most.
+const commonPostings = 20000
+
 // score ranks the documents for the query: fielded BM25 and concept coverage
 // over the index, then the full ranking of the best stage1 with reverse
 // coverage, region, grade, audience and date.
@@ -628,21 +651,21 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	sc.size(len(ix.docs) * int(numFields))
+	sc.size(len(ix.docs))
+	sc.docs = sc.docs[:0]
 	var avg [numFields]float64
 	for f := field(0); f < numFields; f++ {
 		avg[f] = ix.avgLen(f)
 	}
-	// Very common bigrams are not worth reading in bodies: their idf is
-	// near zero and their postings are the longest.
-	bodyCap := int32(max(50, n/8))
+	// Very common bigrams are not worth reading in long fields: their idf
+	// is near zero and their postings are the longest.
+	longCap := int32(max(50, n/8))
 
 	var totalW float64
-	docBM := map[int32]float64{}
-	docCov := map[int32]float64{}
 	for ci := range q.concepts {
 		c := &q.concepts[ci]
 		sc.bestT = sc.bestT[:0]
+		skipped := false
 		for _, a := range c.alts {
 			k := len(a.terms)
 			if k == 0 {
@@ -653,22 +676,28 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 				if t < 0 {
 					continue
 				}
-				skipBody := ix.df[t] > bodyCap
-				for _, p := range ix.postings[t] {
-					if skipBody && p.field == fBody {
-						continue
+				lists := [2][]posting{ix.postings[t], ix.long[t]}
+				if ix.df[t] > longCap {
+					lists[1] = nil
+				}
+				if len(lists[0]) > commonPostings && int(ix.df[t]) > n/5 {
+					skipped = true
+					continue
+				}
+				for _, ps := range lists {
+					for _, p := range ps {
+						if !ix.docs[p.doc].alive {
+							continue
+						}
+						key := p.doc*int32(numFields) + int32(p.field)
+						if sc.cnt[key] == 0 {
+							sc.touched = append(sc.touched, key)
+							sc.tf[key] = p.tf
+						} else if p.tf < sc.tf[key] {
+							sc.tf[key] = p.tf
+						}
+						sc.cnt[key]++
 					}
-					if !ix.docs[p.doc].alive {
-						continue
-					}
-					key := p.doc*int32(numFields) + int32(p.field)
-					if sc.cnt[key] == 0 {
-						sc.touched = append(sc.touched, key)
-						sc.tf[key] = p.tf
-					} else if p.tf < sc.tf[key] {
-						sc.tf[key] = p.tf
-					}
-					sc.cnt[key]++
 				}
 			}
 			for _, key := range sc.touched {
@@ -688,9 +717,14 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 				}
 			}
 		}
+		if skipped && len(sc.bestT) == 0 {
+			// A word in a large share of everything: it cannot tell
+			// documents apart, so it neither helps nor counts against.
+			c.weight = 0
+			continue
+		}
 		// Fold the fields of each document into one hit for this concept.
-		var hits []conceptHit
-		idx := map[int32]int{}
+		sc.cdocs = sc.cdocs[:0]
 		for _, key := range sc.bestT {
 			num := key / int32(numFields)
 			f := field(key % int32(numFields))
@@ -700,20 +734,17 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 			d := ix.docs[num]
 			norm := 1 - bm25B + bm25B*float64(d.fieldLen[f])/avg[f]
 			part := fieldWeight[f] * m * tf * (bm25K1 + 1) / (tf + bm25K1*norm)
-			i, ok := idx[num]
-			if !ok {
-				i = len(hits)
-				idx[num] = i
-				hits = append(hits, conceptHit{num: num})
+			if sc.chit[num] == 0 && sc.cbm[num] == 0 {
+				sc.cdocs = append(sc.cdocs, num)
 			}
-			hits[i].bm25 += part
-			if qv := fieldQuality[f] * m; qv > hits[i].q {
-				hits[i].q = qv
+			sc.cbm[num] += part
+			if qv := fieldQuality[f] * m; qv > sc.chit[num] {
+				sc.chit[num] = qv
 			}
 		}
 		df := 0
-		for _, h := range hits {
-			if h.q >= 0.5 {
+		for _, num := range sc.cdocs {
+			if sc.chit[num] >= 0.5 {
 				df++
 			}
 		}
@@ -726,36 +757,55 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		}
 		c.weight = w
 		totalW += w
-		for _, h := range hits {
-			docBM[h.num] += w * h.bm25
-			docCov[h.num] += w * h.q
+		for _, num := range sc.cdocs {
+			if sc.docCov[num] == 0 && sc.docBM[num] == 0 {
+				sc.docs = append(sc.docs, num)
+			}
+			sc.docBM[num] += w * sc.cbm[num]
+			sc.docCov[num] += w * sc.chit[num]
+			sc.chit[num], sc.cbm[num] = 0, 0
 		}
 	}
-	if totalW == 0 || len(docCov) == 0 {
+	defer func() {
+		for _, num := range sc.docs {
+			sc.docBM[num], sc.docCov[num] = 0, 0
+		}
+	}()
+	if totalW == 0 || len(sc.docs) == 0 {
 		return nil
 	}
 	maxBM := 0.0
-	for _, v := range docBM {
-		maxBM = math.Max(maxBM, v)
+	for _, num := range sc.docs {
+		maxBM = math.Max(maxBM, sc.docBM[num])
 	}
-	all := make([]docHit, 0, len(docCov))
-	for num, cov := range docCov {
-		h := docHit{num: num, bm25: docBM[num], cov: cov / totalW}
-		f, _ := e.factors(ix.docs[num], q, in, now, false)
-		h.stage = (h.cov + 0.15*h.bm25/maxBM) * f
-		all = append(all, h)
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].stage != all[j].stage {
-			return all[i].stage > all[j].stage
+	// Stage 1: coverage with a little BM25F, region applied; keep the best.
+	top := make([]docHit, 0, stage1+1)
+	for _, num := range sc.docs {
+		d := ix.docs[num]
+		rf, _ := e.regions.regionFactor(d.region, d.mentions, q.an.Regions, in.Region)
+		if rf == 0 {
+			continue
 		}
-		return all[i].num < all[j].num
-	})
-	all = all[:min(len(all), stage1)]
-	for i := range all {
-		h := &all[i]
+		h := docHit{num: num, bm25: sc.docBM[num], cov: sc.docCov[num] / totalW}
+		h.stage = (h.cov + 0.15*h.bm25/maxBM) * rf
+		if len(top) == stage1 && !better(h, top[len(top)-1]) {
+			continue
+		}
+		i := sort.Search(len(top), func(i int) bool { return better(h, top[i]) })
+		top = slices.Insert(top, i, h)
+		if len(top) > stage1 {
+			top = top[:stage1]
+		}
+	}
+	if len(top) == 0 {
+		return nil
+	}
+	for i := range top {
+		h := &top[i]
 		d := ix.docs[h.num]
 		h.rc = e.reverseCoverage(d, q, n)
+		h.pc = phraseCoverage(d, q, totalW)
+		h.cov = tune.phraseMix*h.pc + (1-tune.phraseMix)*h.cov
 		f, notes := e.factors(d, q, in, now, h.rc >= 0.75 || (q.docIntent && h.cov >= 0.85))
 		h.notes = notes
 		h.conf = math.Min(1, combine(h.cov, h.rc)*f)
@@ -764,17 +814,63 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 			h.conf *= math.Sqrt(h.rc / tune.minRC)
 		}
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].conf > all[j].conf })
-	for i := range all {
-		all[i].base = all[i].conf
+	sort.SliceStable(top, func(i, j int) bool { return top[i].conf > top[j].conf })
+	for i := range top {
+		top[i].base = top[i].conf
 	}
 	// A clear lead over the runner-up makes the best more likely right.
-	lead := all[0].conf
-	if len(all) > 1 {
-		lead -= all[1].conf
+	lead := top[0].conf
+	if len(top) > 1 {
+		lead -= top[1].conf
 	}
-	all[0].conf = math.Min(1, all[0].conf+tune.sep*math.Min(lead, tune.maxLead))
-	return all
+	top[0].conf = math.Min(1, top[0].conf+tune.sep*math.Min(lead, tune.maxLead))
+	return top
+}
+
+// better orders stage-1 hits: higher score first, then older index entries.
+func better(a, b docHit) bool {
+	if a.stage != b.stage {
+		return a.stage > b.stage
+	}
+	return a.num < b.num
+}
+
+// phraseCoverage is the weighted share of the question's concepts that one
+// statement of the document (its question, an alternate, its title) holds
+// on its own, best statement counted: concepts scattered over several
+// alternates say less than one alternate that holds them all.
+func phraseCoverage(d *doc, q *query, totalW float64) float64 {
+	if totalW == 0 {
+		return 0
+	}
+	best := 0.0
+	for _, p := range d.phrases {
+		sum := 0.0
+		for _, c := range q.concepts {
+			if c.weight == 0 {
+				continue
+			}
+			m := 0.0
+			for _, a := range c.alts {
+				if len(a.terms) == 0 {
+					continue
+				}
+				found := 0
+				for _, t := range a.terms {
+					if t >= 0 && slices.Contains(p, t) {
+						found++
+					}
+				}
+				frac := float64(found) / float64(len(a.terms))
+				if frac >= 0.5 {
+					m = math.Max(m, a.credit*frac*frac)
+				}
+			}
+			sum += c.weight * m
+		}
+		best = math.Max(best, sum/totalW)
+	}
+	return best
 }
 
 // reverseCoverage is the idf-weighted share of the document's own statement

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -15,15 +16,49 @@ import (
 // canonical grade names, punctuation as spaces. It is immutable after
 // construction and safe for concurrent use.
 type normalizer struct {
-	t2s *opencc.OpenCC
+	t2s  *opencc.OpenCC
+	trad map[rune]bool // characters the converter changes on their own
 }
+
+var (
+	tradOnce sync.Once
+	tradSet  map[rune]bool
+)
 
 func newNormalizer() (*normalizer, error) {
 	cc, err := opencc.New("t2s")
 	if err != nil {
 		return nil, fmt.Errorf("search: traditional→simplified converter: %w", err)
 	}
-	return &normalizer{t2s: cc}, nil
+	// The converter is slow on long text; knowing which characters are
+	// traditional lets simplified text (all content, most questions) skip it.
+	tradOnce.Do(func() {
+		tradSet = map[rune]bool{}
+		const chunk = 512
+		var rs []rune
+		for r := rune(0x4E00); r <= 0x9FFF; r++ {
+			rs = append(rs, r)
+			if len(rs) == chunk || r == 0x9FFF {
+				for _, c := range rs {
+					if out, err := cc.Convert(string(c)); err == nil && out != string(c) {
+						tradSet[c] = true
+					}
+				}
+				rs = rs[:0]
+			}
+		}
+	})
+	return &normalizer{t2s: cc, trad: tradSet}, nil
+}
+
+// hasTrad reports whether s holds a traditional character.
+func (n *normalizer) hasTrad(s string) bool {
+	for _, r := range s {
+		if r >= 0x4E00 && n.trad[r] {
+			return true
+		}
+	}
+	return false
 }
 
 // foldWidth maps full-width ASCII and the ideographic space to their
@@ -56,7 +91,7 @@ func hasNonASCII(s string) bool {
 // Normalize returns the normalised form of s (see normalizer).
 func (n *normalizer) Normalize(s string) string {
 	s = foldWidth(s)
-	if n != nil && n.t2s != nil && hasNonASCII(s) {
+	if n != nil && n.t2s != nil && hasNonASCII(s) && n.hasTrad(s) {
 		if t, err := n.t2s.Convert(s); err == nil {
 			s = t
 		}
@@ -114,9 +149,10 @@ var (
 	juniorOf = map[string]string{"七": "一", "八": "二", "九": "三"}
 
 	// Order matters: the longer, more specific forms first.
-	gradeMiddleRe = regexp.MustCompile(`(初中|高中)([1-3一二三])年级|(初|高)([1-3])`)
-	gradeNumRe    = regexp.MustCompile(`(小学)?([1-9一二三四五六七八九])\s?年级`)
-	gradeShortRe  = regexp.MustCompile(`小([1-6一二三四五六])(年级|学生|新生|的|孩子|$|\s)`)
+	gradeMiddleRe  = regexp.MustCompile(`(初中|高中)([1-3一二三])年级|(初|高)([1-3])`)
+	gradeNumRe     = regexp.MustCompile(`(小学)?([1-9一二三四五六七八九])\s?年级`)
+	shortGradeHint = regexp.MustCompile(`小[1-6一二三四五六]`)
+	gradeShortRe   = regexp.MustCompile(`小([1-6一二三四五六])(年级|学生|新生|的|孩子|$|\s)`)
 )
 
 // canonicalGrades rewrites grade names to one form: 一年级…六年级 for
@@ -128,30 +164,37 @@ func canonicalGrades(s string) string {
 	}
 	s = strings.ReplaceAll(s, "小升初", "小升初 初一")
 	s = strings.ReplaceAll(s, "幼升小", "幼升小 一年级")
-	s = gradeMiddleRe.ReplaceAllStringFunc(s, func(m string) string {
-		p := gradeMiddleRe.FindStringSubmatch(m)
-		level, num := p[1], p[2]
-		if level == "" {
-			level, num = p[3], p[4]
-		}
-		pre := "初"
-		if strings.HasPrefix(level, "高") {
-			pre = "高"
-		}
-		return pre + numCN[num]
-	})
-	s = gradeNumRe.ReplaceAllStringFunc(s, func(m string) string {
-		p := gradeNumRe.FindStringSubmatch(m)
-		d := numCN[p[2]]
-		if j, ok := juniorOf[d]; ok {
-			return "初" + j
-		}
-		return d + "年级"
-	})
-	s = gradeShortRe.ReplaceAllStringFunc(s, func(m string) string {
-		p := gradeShortRe.FindStringSubmatch(m)
-		return numCN[p[1]] + "年级" + p[2]
-	})
+	hasGrade := strings.Contains(s, "年级")
+	if hasGrade || strings.ContainsAny(s, "123") {
+		s = gradeMiddleRe.ReplaceAllStringFunc(s, func(m string) string {
+			p := gradeMiddleRe.FindStringSubmatch(m)
+			level, num := p[1], p[2]
+			if level == "" {
+				level, num = p[3], p[4]
+			}
+			pre := "初"
+			if strings.HasPrefix(level, "高") {
+				pre = "高"
+			}
+			return pre + numCN[num]
+		})
+	}
+	if hasGrade {
+		s = gradeNumRe.ReplaceAllStringFunc(s, func(m string) string {
+			p := gradeNumRe.FindStringSubmatch(m)
+			d := numCN[p[2]]
+			if j, ok := juniorOf[d]; ok {
+				return "初" + j
+			}
+			return d + "年级"
+		})
+	}
+	if strings.Contains(s, "小") && shortGradeHint.MatchString(s) {
+		s = gradeShortRe.ReplaceAllStringFunc(s, func(m string) string {
+			p := gradeShortRe.FindStringSubmatch(m)
+			return numCN[p[1]] + "年级" + p[2]
+		})
+	}
 	return s
 }
 
