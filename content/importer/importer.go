@@ -26,6 +26,7 @@ import (
 	"codeberg.org/readeck/go-readability/v2"
 	"github.com/PuerkitoBio/goquery"
 	xhtml "golang.org/x/net/html"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/gdjysjyj/edubot/content"
 )
@@ -83,8 +84,16 @@ func Import(page []byte, opts Options) (*Draft, error) {
 		opts.MaxKeywords = 6
 	}
 	page = bytes.TrimPrefix(page, []byte("\xef\xbb\xbf"))
+	var notes []string
 	if !utf8.Valid(page) {
-		return nil, fmt.Errorf("import: the page is not UTF-8 text")
+		// Many Chinese government sites still serve GBK/GB2312; GB18030
+		// decodes both.
+		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(page)
+		if err != nil || !utf8.Valid(dec) || bytes.ContainsRune(dec, utf8.RuneError) {
+			return nil, fmt.Errorf("import: the page is neither UTF-8 nor GBK/GB18030 text")
+		}
+		page = dec
+		notes = append(notes, "encoding: the page was GBK/GB18030, converted to UTF-8")
 	}
 	var (
 		lines []string
@@ -102,7 +111,7 @@ func Import(page []byte, opts Options) (*Draft, error) {
 	if len(a.body) == 0 {
 		return nil, fmt.Errorf("import: no article text found (no paragraph of running text)")
 	}
-	d := &Draft{Notice: &content.Notice{}}
+	d := &Draft{Notice: &content.Notice{}, Warnings: notes}
 	n := d.Notice
 	warn := func(format string, args ...any) { d.Warnings = append(d.Warnings, fmt.Sprintf(format, args...)) }
 

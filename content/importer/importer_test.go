@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
 	"github.com/gdjysjyj/edubot/content"
 )
 
@@ -152,6 +154,25 @@ func TestImportHTMLDocument(t *testing.T) {
 	// No 摘要 on this page: an extractive summary from the lead.
 	if !strings.HasPrefix(n.Summary, "为确保全市中小学生度过一个平安") {
 		t.Errorf("summary = %q", n.Summary)
+	}
+}
+
+// Pages in GBK (common on older government sites) are converted.
+func TestImportGBK(t *testing.T) {
+	page, err := os.ReadFile("testdata/forum-page.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gbk, err := simplifiedchinese.GB18030.NewEncoder().Bytes(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Import(gbk, Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Notice.Title != "揭阳市教育系统召开防控新型冠状病毒感染的肺炎疫情工作座谈会" || !containsAny(d.Warnings, "GBK") {
+		t.Errorf("GBK page: title %q, warnings %q", d.Notice.Title, d.Warnings)
 	}
 }
 
