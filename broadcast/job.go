@@ -93,6 +93,7 @@ var (
 	ErrNotFound = errors.New("no such broadcast")
 	ErrState    = errors.New("broadcast is not in a state that allows this")
 	ErrQuota    = errors.New("mass-send quota used up")
+	ErrWeChat   = errors.New("WeChat API call failed") // wraps the *wxapi.APIError or network error too
 )
 
 // FieldError is bad input: Field names the request field.

@@ -203,7 +203,7 @@ func (s *Service) Create(ctx context.Context, r Request) (*Job, error) {
 func (s *Service) resolveTag(ctx context.Context, tag string) (int, string, error) {
 	tags, err := s.o.API.Tags(ctx)
 	if err != nil {
-		return 0, "", fmt.Errorf("broadcast: list WeChat tags: %w", err)
+		return 0, "", fmt.Errorf("%w: list user tags: %w", ErrWeChat, err)
 	}
 	id, numErr := strconv.Atoi(tag)
 	var names []string
@@ -256,7 +256,7 @@ func (s *Service) Preview(ctx context.Context, id string, to []string, actor str
 			err = s.o.API.SendNews(ctx, openid, toAPI(j.Article))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("broadcast: preview to %s: %w", openid, err)
+			return nil, fmt.Errorf("%w: preview to %s: %w", ErrWeChat, openid, err)
 		}
 	}
 	now := s.now()

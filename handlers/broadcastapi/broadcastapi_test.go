@@ -1,0 +1,227 @@
+package broadcastapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/gdjysjyj/edubot/bot"
+	"github.com/gdjysjyj/edubot/broadcast"
+	"github.com/gdjysjyj/edubot/content"
+	"github.com/gdjysjyj/edubot/internal/testredis"
+	"github.com/gdjysjyj/edubot/internal/wxapi"
+	"github.com/gdjysjyj/edubot/internal/wxfake"
+)
+
+type notices map[string]*content.Notice
+
+func (n notices) Notice(id string) *content.Notice { return n[id] }
+
+type subs map[string][]bot.Subscriber
+
+func (s subs) Subscribers(_ context.Context, tag string) ([]bot.Subscriber, error) {
+	return s[tag], nil
+}
+
+type auditEntry struct{ actor, action, item string }
+
+type testAPI struct {
+	srv   *httptest.Server
+	fake  *wxfake.Server
+	svc   *broadcast.Service
+	mu    sync.Mutex
+	audit []auditEntry
+}
+
+func newAPI(t *testing.T) *testAPI {
+	gin.SetMode(gin.TestMode)
+	fake := wxfake.New(wxfake.Config{})
+	t.Cleanup(fake.Close)
+	rdb, prefix := testredis.New(t)
+	api, err := wxapi.New(wxapi.Options{AppID: fake.Config().AppID, AppSecret: fake.Config().AppSecret, BaseURL: fake.URL, Redis: rdb, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, o := range []string{"o1", "o2", "tester"} {
+		fake.AddFollower(o)
+		fake.UserMessaged(o, now.Add(-time.Hour))
+	}
+	svc, err := broadcast.New(broadcast.Options{
+		Redis: rdb, Prefix: prefix, API: api, PreviewOpenIDs: []string{"tester"},
+		Notices:     notices{"n1": {ID: "n1", Title: "复课通知", Summary: "周三复课", URL: "https://edu.example.org/1", Tags: []string{"开学"}}},
+		Subscribers: subs{"开学": {{OpenID: "o1", LastMessage: now.Add(-time.Hour)}, {OpenID: "o2", LastMessage: now.Add(-time.Hour)}}},
+		Poll:        20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta := &testAPI{fake: fake, svc: svc}
+	r := gin.New()
+	g := r.Group("/admin/api", func(c *gin.Context) { c.Set("who", c.GetHeader("X-Test-User")) })
+	err = Register(g, Deps{
+		Service: svc,
+		RequireRole: func(role string) gin.HandlerFunc {
+			return func(c *gin.Context) {
+				if c.GetHeader("X-Test-Role") != role {
+					c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": "needs " + role})
+				}
+			}
+		},
+		Actor: func(c *gin.Context) string { return c.GetString("who") },
+		Audit: func(c *gin.Context, action, kind, item string, _, _ any) error {
+			ta.mu.Lock()
+			defer ta.mu.Unlock()
+			ta.audit = append(ta.audit, auditEntry{c.GetString("who"), action, item})
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta.srv = httptest.NewServer(r)
+	t.Cleanup(ta.srv.Close)
+	return ta
+}
+
+func (a *testAPI) do(t *testing.T, role, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, a.srv.URL+"/admin/api"+path, strings.NewReader(body))
+	req.Header.Set("X-Test-Role", role)
+	req.Header.Set("X-Test-User", "li")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestMassSendThroughTheAPI(t *testing.T) {
+	a := newAPI(t)
+	code, job := a.do(t, "publisher", "POST", "/broadcasts", `{"notice":"n1","to":"all"}`)
+	if code != http.StatusCreated || job["state"] != "draft" {
+		t.Fatalf("create: %d %v", code, job)
+	}
+	id := job["id"].(string)
+	if code, body := a.do(t, "publisher", "POST", "/broadcasts/"+id+"/confirm", ""); code != http.StatusConflict {
+		t.Errorf("confirm before preview: %d %v, want 409", code, body)
+	}
+	if code, body := a.do(t, "publisher", "POST", "/broadcasts/"+id+"/preview", `{"openids":["stranger"]}`); code != http.StatusBadRequest || body["field"] != "openids" {
+		t.Errorf("preview to a non-follower: %d %v, want 400 on openids", code, body)
+	}
+	if code, body := a.do(t, "publisher", "POST", "/broadcasts/"+id+"/preview", ""); code != http.StatusOK || body["state"] != "previewed" {
+		t.Fatalf("preview: %d %v", code, body)
+	}
+	if code, body := a.do(t, "publisher", "POST", "/broadcasts/"+id+"/confirm", ""); code != http.StatusOK || body["state"] != "queued" {
+		t.Fatalf("confirm: %d %v", code, body)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = a.svc.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, body := a.do(t, "publisher", "GET", "/broadcasts/"+id, "")
+		if body["state"] == "submitted" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job stuck: %v", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(a.fake.Masses()); n != 1 {
+		t.Errorf("%d mass sends, want 1", n)
+	}
+	// The day's quota is used: refused with 429 and a reason.
+	code, body := a.do(t, "publisher", "POST", "/broadcasts", `{"notice":"n1","to":"all"}`)
+	if code != http.StatusTooManyRequests || !strings.Contains(body["error"].(string), "订阅号") {
+		t.Errorf("second mass send: %d %v, want 429 naming 订阅号", code, body)
+	}
+	code, list := a.do(t, "publisher", "GET", "/broadcasts", "")
+	if code != http.StatusOK || len(list["broadcasts"].([]any)) != 1 {
+		t.Errorf("list: %d %v", code, list)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var actions []string
+	for _, e := range a.audit {
+		actions = append(actions, e.action)
+		if e.actor != "li" || e.item != id {
+			t.Errorf("audit entry %+v", e)
+		}
+	}
+	if strings.Join(actions, ",") != "create,preview,send" {
+		t.Errorf("audit = %v", actions)
+	}
+}
+
+func TestSubscribersThroughTheAPI(t *testing.T) {
+	a := newAPI(t)
+	_, job := a.do(t, "publisher", "POST", "/broadcasts", `{"notice":"n1","to":"subscribers"}`)
+	id := job["id"].(string)
+	if code, body := a.do(t, "publisher", "POST", "/broadcasts/"+id+"/confirm", ""); code != http.StatusOK {
+		t.Fatalf("confirm: %d %v", code, body)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = a.svc.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(5 * time.Second)
+	var body map[string]any
+	for {
+		_, body = a.do(t, "publisher", "GET", "/broadcasts/"+id, "")
+		if body["state"] == "done" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if body["state"] != "done" || body["sent"] != 2.0 {
+		t.Errorf("progress: %v", body)
+	}
+	_, res := a.do(t, "publisher", "GET", "/broadcasts/"+id+"/results", "")
+	if r := res["results"].(map[string]any); r["o1"] != "sent" || r["o2"] != "sent" {
+		t.Errorf("results: %v", res)
+	}
+	if code, _ := a.do(t, "publisher", "POST", "/broadcasts/"+id+"/cancel", ""); code != http.StatusConflict {
+		t.Errorf("cancel a finished job: %d, want 409", code)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	a := newAPI(t)
+	for _, tc := range []struct {
+		role, method, path, body string
+		code                     int
+		field                    string
+	}{
+		{"editor", "POST", "/broadcasts", `{"notice":"n1","to":"all"}`, 403, ""},
+		{"publisher", "POST", "/broadcasts", `{"notice":`, 400, "body"},
+		{"publisher", "POST", "/broadcasts", ``, 400, "body"},
+		{"publisher", "POST", "/broadcasts", `{"to":"all"}`, 400, "notice"},
+		{"publisher", "POST", "/broadcasts", `{"notice":"missing","to":"all"}`, 400, "notice"},
+		{"publisher", "POST", "/broadcasts", `{"notice":"n1","to":"everybody"}`, 400, "to"},
+		{"publisher", "POST", "/broadcasts", `{"notice":"n1","to":"tag:nope"}`, 400, "to"},
+		{"publisher", "GET", "/broadcasts?limit=x", ``, 400, "limit"},
+		{"publisher", "GET", "/broadcasts/b-nope", ``, 404, ""},
+		{"publisher", "POST", "/broadcasts/b-nope/confirm", ``, 404, ""},
+		{"publisher", "POST", "/broadcasts/b-nope/cancel", ``, 404, ""},
+		{"publisher", "POST", "/broadcasts/{x}/preview", `{"openids":[]}`, 404, ""},
+	} {
+		code, body := a.do(t, tc.role, tc.method, tc.path, tc.body)
+		if code != tc.code || (tc.field != "" && body["field"] != tc.field) {
+			t.Errorf("%s %s %s: %d %v, want %d field %q", tc.method, tc.path, tc.body, code, body, tc.code, tc.field)
+		}
+	}
+}
