@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -96,6 +97,10 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		notices: map[string]*content.Notice{}, faqs: map[string]*content.FAQ{}, rules: map[string]*content.Rule{},
 		learned: map[string]bool{},
 	}
+	e.ix.isWord = func(t string) bool {
+		f, _, ok := e.seg.Find(t)
+		return ok && f > 0
+	}
 	e.ix.textOf = func(d *doc) [numFields]string {
 		switch src := d.src.(type) {
 		case *content.FAQ:
@@ -131,15 +136,46 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		e.regions.note(f.Region, 1)
 	}
 	e.setSynonymsLocked(set.Synonyms)
+	// Normalising is the costly part of a bulk load and needs no lock of
+	// the index: do it on every core, then index in order.
 	for _, n := range set.Notices {
-		if err := e.upsertNoticeLocked(n); err != nil {
-			return nil, err
+		if n == nil {
+			return nil, fmt.Errorf("search: nil notice")
 		}
+		e.learnKeywords(n.Keywords, n.Tags)
 	}
 	for _, f := range set.FAQs {
-		if err := e.upsertFAQLocked(f); err != nil {
-			return nil, err
+		if f == nil {
+			return nil, fmt.Errorf("search: nil FAQ")
 		}
+		e.learnKeywords(f.Keywords, nil)
+	}
+	nd := make([]*doc, len(set.Notices))
+	fd := make([]*doc, len(set.FAQs))
+	var wg sync.WaitGroup
+	workers := max(1, runtime.GOMAXPROCS(0))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(nd); i += workers {
+				nd[i] = e.docForNotice(set.Notices[i])
+			}
+			for i := w; i < len(fd); i += workers {
+				fd[i] = e.docForFAQ(set.FAQs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for i, n := range set.Notices {
+		e.remember(n.ID)
+		e.notices[n.ID] = n
+		e.ix.add(nd[i])
+	}
+	for i, f := range set.FAQs {
+		e.remember(f.ID)
+		e.faqs[f.ID] = f
+		e.ix.add(fd[i])
 	}
 	for _, r := range set.Rules {
 		if err := e.upsertRuleLocked(r); err != nil {
@@ -176,6 +212,15 @@ func (e *Engine) learn(w string) {
 	}
 	// A middling frequency: preferred over splitting, not over longer words.
 	_ = e.seg.AddToken(w, 3000)
+}
+
+// learnKeywords teaches the segmenter the content's own words.
+func (e *Engine) learnKeywords(lists ...[]string) {
+	for _, l := range lists {
+		for _, k := range l {
+			e.learn(e.norm.Normalize(k))
+		}
+	}
 }
 
 // --- lookups ---
@@ -339,16 +384,8 @@ func (e *Engine) upsertNoticeLocked(n *content.Notice) error {
 	}
 	e.remember(n.ID)
 	e.notices[n.ID] = n
-	for _, k := range append(slices.Clone(n.Keywords), n.Tags...) {
-		e.learn(e.norm.Normalize(k))
-	}
-	d := e.docForNotice(n)
-	if d.region == "" {
-		if rs, _ := e.regions.find(d.text[fTitle]); len(rs) == 1 {
-			d.region = rs[0]
-		}
-	}
-	e.ix.add(d)
+	e.learnKeywords(n.Keywords, n.Tags)
+	e.ix.add(e.docForNotice(n))
 	return nil
 }
 
@@ -358,9 +395,7 @@ func (e *Engine) upsertFAQLocked(f *content.FAQ) error {
 	}
 	e.remember(f.ID)
 	e.faqs[f.ID] = f
-	for _, k := range f.Keywords {
-		e.learn(e.norm.Normalize(k))
-	}
+	e.learnKeywords(f.Keywords, nil)
 	e.ix.add(e.docForFAQ(f))
 	return nil
 }

@@ -69,7 +69,8 @@ type doc struct {
 // index is an inverted index over character bigrams (and Latin words). The
 // caller holds the engine's lock.
 type index struct {
-	vocab    map[string]int32
+	vocab    map[string]int32 // Latin words
+	hanVocab map[uint64]int32 // Han bigrams and characters, see hanKey
 	terms    []string
 	postings [][]posting // question, title and keywords
 	long     [][]posting // summary, answer and body
@@ -80,21 +81,49 @@ type index struct {
 	dead     int
 	lenSum   [numFields]float64 // over live documents
 	pinyin   *pinyinIndex
+	// isWord reports whether a term is a dictionary word: only words are
+	// worth finding by their sound.
+	isWord func(string) bool
 	// textOf gives back a document's normalised fields (for removal).
 	textOf func(*doc) [numFields]string
-	// scratch for add
-	counts map[int32]int
+	// scratch for add: seenBy[term] is 1+ the document that last counted it
+	seenBy []int32
+	slot   []int32
+	addSeq int32
 	order  []int32
 	tfs    [][numFields]uint8
 }
 
 func newIndex() *index {
-	return &index{vocab: map[string]int32{}, byID: map[string]int32{}, pinyin: newPinyinIndex()}
+	return &index{vocab: map[string]int32{}, hanVocab: map[uint64]int32{}, byID: map[string]int32{}, pinyin: newPinyinIndex()}
+}
+
+// hanKey packs a Han bigram or single character into an integer key (two
+// runes of 21 bits); ok is false for anything else. Integer keys hash and
+// compare much faster than strings when indexing 100,000 notices.
+func hanKey(t string) (uint64, bool) {
+	r1, n1 := utf8.DecodeRuneInString(t)
+	if r1 < 0x2E80 {
+		return 0, false
+	}
+	if n1 == len(t) {
+		return uint64(r1) << 21, true
+	}
+	r2, n2 := utf8.DecodeRuneInString(t[n1:])
+	if r2 < 0x2E80 || n1+n2 != len(t) {
+		return 0, false
+	}
+	return uint64(r1)<<21 | uint64(r2), true
 }
 
 // termID returns the id of a term, adding it when add is set (-1 if absent).
 func (ix *index) termID(t string, add bool) int32 {
-	if id, ok := ix.vocab[t]; ok {
+	key, han := hanKey(t)
+	if han {
+		if id, ok := ix.hanVocab[key]; ok {
+			return id
+		}
+	} else if id, ok := ix.vocab[t]; ok {
 		return id
 	}
 	if !add {
@@ -102,12 +131,18 @@ func (ix *index) termID(t string, add bool) int32 {
 	}
 	t = strings.Clone(t) // terms are substrings of whole documents
 	id := int32(len(ix.terms))
-	ix.vocab[t] = id
+	if han {
+		ix.hanVocab[key] = id
+	} else {
+		ix.vocab[t] = id
+	}
 	ix.terms = append(ix.terms, t)
 	ix.postings = append(ix.postings, nil)
 	ix.long = append(ix.long, nil)
 	ix.df = append(ix.df, 0)
-	ix.pinyin.add(t, id)
+	if ix.isWord != nil && ix.isWord(t) {
+		ix.pinyin.add(t, id)
+	}
 	return id
 }
 
@@ -200,24 +235,26 @@ func (ix *index) add(d *doc) {
 	ix.live++
 	ix.setPhrases(d, d.phraseText)
 	d.phraseText = nil
-	if ix.counts == nil {
-		ix.counts = map[int32]int{}
-	}
-	clear(ix.counts)
 	ix.order = ix.order[:0]
 	ix.tfs = ix.tfs[:0]
+	ix.addSeq++
+	stamp := ix.addSeq
 	for f := field(0); f < numFields; f++ {
 		n := 0
 		termsOf(d.text[f], func(t string) {
 			n++
 			id := ix.termID(t, true)
-			i, ok := ix.counts[id]
-			if !ok {
-				i = len(ix.order)
-				ix.counts[id] = i
+			if int(id) >= len(ix.seenBy) {
+				ix.seenBy = append(ix.seenBy, make([]int32, int(id)+1-len(ix.seenBy)+1024)...)
+				ix.slot = append(ix.slot, make([]int32, len(ix.seenBy)-len(ix.slot))...)
+			}
+			if ix.seenBy[id] != stamp {
+				ix.seenBy[id] = stamp
+				ix.slot[id] = int32(len(ix.order))
 				ix.order = append(ix.order, id)
 				ix.tfs = append(ix.tfs, [numFields]uint8{})
 			}
+			i := ix.slot[id]
 			if ix.tfs[i][f] < 255 {
 				ix.tfs[i][f]++
 			}
@@ -358,6 +395,9 @@ func (e *Engine) docForNotice(nt *content.Notice) *doc {
 	d.grades = gradesIn(d.text[fTitle] + " " + d.text[fKeywords])
 	d.mentions, _ = e.regions.find(d.text[fTitle])
 	d.years = append(yearsIn(d.text[fTitle]+" "+d.text[fSummary]), nt.Date.Year())
+	if d.region == "" && len(d.mentions) == 1 {
+		d.region = d.mentions[0]
+	}
 	_, title := e.regions.find(d.text[fTitle])
 	d.phraseText = []string{title}
 	return d

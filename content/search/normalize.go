@@ -128,7 +128,8 @@ var yearRe = regexp.MustCompile(`[〇零一二三四五六七八九]{4}`)
 // chineseYears turns four Chinese digits that form a plausible year into
 // Arabic digits (二〇二六 → 2026); other runs such as 一二三四 stay.
 func chineseYears(s string) string {
-	if !strings.ContainsAny(s, "〇零") && !strings.Contains(s, "年") {
+	// Years start 二〇/二零 or 一九; anything else is not worth the regexp.
+	if !strings.Contains(s, "二〇") && !strings.Contains(s, "二零") && !strings.Contains(s, "一九") {
 		return s
 	}
 	return yearRe.ReplaceAllStringFunc(s, func(m string) string {
@@ -149,10 +150,11 @@ var (
 	juniorOf = map[string]string{"七": "一", "八": "二", "九": "三"}
 
 	// Order matters: the longer, more specific forms first.
-	gradeMiddleRe  = regexp.MustCompile(`(初中|高中)([1-3一二三])年级|(初|高)([1-3])`)
-	gradeNumRe     = regexp.MustCompile(`(小学)?([1-9一二三四五六七八九])\s?年级`)
-	shortGradeHint = regexp.MustCompile(`小[1-6一二三四五六]`)
-	gradeShortRe   = regexp.MustCompile(`小([1-6一二三四五六])(年级|学生|新生|的|孩子|$|\s)`)
+	gradeMiddleRe   = regexp.MustCompile(`(初中|高中)([1-3一二三])年级|(初|高)([1-3])`)
+	gradeNumRe      = regexp.MustCompile(`(小学)?([1-9一二三四五六七八九])\s?年级`)
+	shortGradeHint  = regexp.MustCompile(`小[1-6一二三四五六]`)
+	shortMiddleHint = regexp.MustCompile(`[初高][1-3]`)
+	gradeShortRe    = regexp.MustCompile(`小([1-6一二三四五六])(年级|学生|新生|的|孩子|$|\s)`)
 )
 
 // canonicalGrades rewrites grade names to one form: 一年级…六年级 for
@@ -165,7 +167,7 @@ func canonicalGrades(s string) string {
 	s = strings.ReplaceAll(s, "小升初", "小升初 初一")
 	s = strings.ReplaceAll(s, "幼升小", "幼升小 一年级")
 	hasGrade := strings.Contains(s, "年级")
-	if hasGrade || strings.ContainsAny(s, "123") {
+	if (hasGrade && (strings.Contains(s, "初中") || strings.Contains(s, "高中"))) || shortMiddleHint.MatchString(s) {
 		s = gradeMiddleRe.ReplaceAllStringFunc(s, func(m string) string {
 			p := gradeMiddleRe.FindStringSubmatch(m)
 			level, num := p[1], p[2]

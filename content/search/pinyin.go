@@ -13,29 +13,41 @@ type pinyinIndex struct {
 	args      pinyin.Args
 	byKey     map[string][]int32
 	syllables map[string]bool
+	// cache of each character's reading: go-pinyin formats with regexps.
+	// Written only under the engine's write lock (index updates); queries
+	// read it under the read lock, so misses there go uncached.
+	cache map[rune]string
 }
 
 func newPinyinIndex() *pinyinIndex {
 	a := pinyin.NewArgs()
 	a.Style = pinyin.Normal
-	return &pinyinIndex{args: a, byKey: map[string][]int32{}, syllables: map[string]bool{}}
+	return &pinyinIndex{args: a, byKey: map[string][]int32{}, syllables: map[string]bool{}, cache: map[rune]string{}}
 }
 
 // key is the toneless pinyin of a Han string, "" if any character has none.
-func (p *pinyinIndex) key(s string) string {
+func (p *pinyinIndex) key(s string, store bool) string {
 	var b strings.Builder
 	for _, r := range s {
 		if !isCJK(r) {
 			return ""
 		}
-		py := pinyin.SinglePinyin(r, p.args)
-		if len(py) == 0 {
+		py, ok := p.cache[r]
+		if !ok {
+			if all := pinyin.SinglePinyin(r, p.args); len(all) > 0 {
+				py = all[0]
+			}
+			if store {
+				p.cache[r] = py
+			}
+		}
+		if py == "" {
 			return ""
 		}
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(py[0])
+		b.WriteString(py)
 	}
 	return b.String()
 }
@@ -45,7 +57,7 @@ func (p *pinyinIndex) add(term string, id int32) {
 	if len([]rune(term)) != 2 {
 		return
 	}
-	if k := p.key(term); k != "" {
+	if k := p.key(term, true); k != "" {
 		p.byKey[k] = append(p.byKey[k], id)
 		for _, syl := range strings.Fields(k) {
 			p.syllables[syl] = true
@@ -55,7 +67,7 @@ func (p *pinyinIndex) add(term string, id int32) {
 
 // sounds returns the terms with the same pinyin as s.
 func (p *pinyinIndex) sounds(s string) []int32 {
-	k := p.key(s)
+	k := p.key(s, false)
 	if k == "" {
 		return nil
 	}

@@ -67,13 +67,7 @@ func (r *regionSet) rebuild() {
 		}
 		return r.aliases[i] < r.aliases[j]
 	})
-	best, n := "", 0
-	for name, c := range r.content {
-		if c > n || (c == n && name < best) {
-			best, n = name, c
-		}
-	}
-	r.home = best
+	r.setHome()
 }
 
 // canonical returns the canonical form of a region name ("" stays "").
@@ -109,7 +103,22 @@ func (r *regionSet) note(name string, delta int) {
 	if r.content[canon] <= 0 {
 		delete(r.content, canon)
 	}
-	r.rebuild()
+	if !slices.Contains(r.aliases, canon) {
+		r.rebuild()
+		return
+	}
+	r.setHome()
+}
+
+// setHome picks the most named region of the content as the bureau's own.
+func (r *regionSet) setHome() {
+	best, n := "", 0
+	for name, c := range r.content {
+		if c > n || (c == n && name < best) {
+			best, n = name, c
+		}
+	}
+	r.home = best
 }
 
 // find returns the canonical regions named in normalised text, and the text
