@@ -138,7 +138,9 @@ func (s *Store) keyOrder(k Kind) string    { return s.p + "order:" + string(k) }
 func (s *Store) kindKeys(k Kind) [2]string { return [2]string{s.keyItems(k), s.keyOrder(k)} }
 
 // snapshot reads the whole set, its version and the last change stream id
-// in one MULTI, so they agree.
+// in one MULTI, so they agree. Inside a WATCH (c is a *redis.Tx) it reads
+// with a plain pipeline instead: an EXEC would drop the WATCH, and the
+// WATCH already guarantees that nothing changed until the caller's EXEC.
 func (s *Store) snapshot(ctx context.Context, c redis.Cmdable) (*content.Set, int64, string, error) {
 	var (
 		ver     *redis.StringCmd
@@ -146,7 +148,11 @@ func (s *Store) snapshot(ctx context.Context, c redis.Cmdable) (*content.Set, in
 		orders  = map[Kind]*redis.StringSliceCmd{}
 		lastCmd *redis.XMessageSliceCmd
 	)
-	_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	run := c.TxPipelined
+	if tx, ok := c.(*redis.Tx); ok {
+		run = tx.Pipelined
+	}
+	_, err := run(ctx, func(p redis.Pipeliner) error {
 		ver = p.Get(ctx, s.keyVersion())
 		for _, k := range Kinds {
 			items[k] = p.HGetAll(ctx, s.keyItems(k))
