@@ -161,6 +161,13 @@ func Import(page []byte, opts Options) (*Draft, error) {
 	n.Cover = meta.image
 
 	n.Body = strings.Join(a.body, "\n\n")
+	// A page description counts as the page's 摘要 only when it is about
+	// this article (its opening is in the body), not the site's blurb.
+	if d := punct(strings.TrimSpace(meta.summary)); a.summary == "" && utf8.RuneCountInString(d) >= 20 &&
+		strings.Contains(dedupeKey(n.Body), dedupeKey(string([]rune(d)[:10]))) {
+		a.summary = d
+		a.summaryCut = strings.HasSuffix(d, "...") || strings.HasSuffix(d, "…")
+	}
 	if a.summary != "" {
 		n.Summary = clip(dedupeSentences(a.summary), content.MaxSummaryRunes, a.summaryCut)
 	}
@@ -190,6 +197,7 @@ func draftID(n *content.Notice) string {
 // pageMeta is what a whole HTML document says about itself.
 type pageMeta struct {
 	title, source, url, image string
+	summary                   string // the page's description: its own 摘要 when it speaks of this article
 	date                      content.Date
 }
 
@@ -227,6 +235,7 @@ func fromDocument(page []byte) ([]string, pageMeta) {
 		meta.image = ""
 	}
 	meta.source = firstNonEmpty(attr(`meta[name=author]`, "content"), attr(`meta[property="og:site_name"]`, "content"))
+	meta.summary = firstNonEmpty(attr(`meta[name=description]`, "content"), attr(`meta[property="og:description"]`, "content"))
 	// The page's header lines (title, date, 来源) often sit outside what
 	// readability keeps: read them from the whole page first.
 	whole := blockText(doc.Selection)

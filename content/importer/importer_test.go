@@ -176,6 +176,26 @@ func TestImportGBK(t *testing.T) {
 	}
 }
 
+// A page description about the article is the page's own 摘要.
+func TestImportUsesArticleDescription(t *testing.T) {
+	page := `<!DOCTYPE html><html><head><title>揭阳市启动2026年校园食品安全专项检查 - 揭阳市教育局</title>
+<meta name="description" content="市教育局联合市场监管部门对全市中小学食堂开展为期一个月的专项检查，重点查验食材采购台账和陪餐制度。">
+</head><body><div class="content">
+<p>近日，市教育局联合市场监管部门对全市中小学食堂开展为期一个月的专项检查，重点查验食材采购台账、留样记录和校领导陪餐制度落实情况。</p>
+<p>检查采取随机抽查与专项督查相结合的方式进行，对发现的问题将责令限期整改，并在全市教育系统通报。家长可通过监督电话反映学校食堂问题。</p>
+</div></body></html>`
+	d, err := Import([]byte(page), Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Notice.Summary != "市教育局联合市场监管部门对全市中小学食堂开展为期一个月的专项检查，重点查验食材采购台账和陪餐制度。" {
+		t.Errorf("summary = %q", d.Notice.Summary)
+	}
+	if d.Notice.Title != "揭阳市启动2026年校园食品安全专项检查" {
+		t.Errorf("title = %q", d.Notice.Title)
+	}
+}
+
 func TestImportRejectsNonArticles(t *testing.T) {
 	for name, page := range map[string]string{
 		"empty":      "",
