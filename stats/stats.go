@@ -11,7 +11,8 @@
 //	{stats}:fbu:YYYYMMDD:H     set of hashed users who asked text H (a set,
 //	                           not a HyperLogLog: the embedded Redis's snapshot keeps sets)
 //	{stats}:fbev:YYYYMMDD      stream: every fallback (text, at, user hash)
-//	{stats}:hits:YYYYMMDD      hash: content id → replies that showed it
+//	{stats}:hits:YYYYMMDD      hash: content id → replies that answered with it
+//	{stats}:offered:YYYYMMDD   hash: content id → times offered in a list of choices
 package stats
 
 import (
@@ -155,6 +156,9 @@ func (r *Recorder) record(ctx context.Context, user, normalized string, rep bot.
 		}
 	case len(rep.IDs) > 0:
 		key := r.p + "hits:" + day
+		if rep.Answer == bot.AnswerChoices {
+			key = r.p + "offered:" + day
+		}
 		for _, id := range rep.IDs {
 			pipe.HIncrBy(ctx, key, id, 1)
 		}
@@ -266,15 +270,16 @@ func (r *Recorder) Unanswered(ctx context.Context, since, until time.Time, limit
 	return out, nil
 }
 
-// DayHits is how often one content item was shown on one day.
+// DayHits is how often one content item was used on one day.
 type DayHits struct {
-	Day   string `json:"day"` // YYYY-MM-DD
-	ID    string `json:"id"`
-	Count int64  `json:"count"`
+	Day     string `json:"day"` // YYYY-MM-DD
+	ID      string `json:"id"`
+	Count   int64  `json:"count"`   // replies that answered with it
+	Offered int64  `json:"offered"` // times it was one of several choices offered
 }
 
-// Hits returns replies per content id per day between since and until,
-// by day then most shown first. ids, when given, selects items.
+// Hits returns replies per content id per day between since and until
+// (answers and offers among choices), by day then most used first. ids, when given, selects items.
 func (r *Recorder) Hits(ctx context.Context, since, until time.Time, ids ...string) ([]DayHits, error) {
 	days, err := r.days(since, until)
 	if err != nil {
@@ -282,8 +287,10 @@ func (r *Recorder) Hits(ctx context.Context, since, until time.Time, ids ...stri
 	}
 	pipe := r.rdb.Pipeline()
 	hs := make([]*redis.MapStringStringCmd, len(days))
+	offered := make([]*redis.MapStringStringCmd, len(days))
 	for i, d := range days {
 		hs[i] = pipe.HGetAll(ctx, r.p+"hits:"+d)
+		offered[i] = pipe.HGetAll(ctx, r.p+"offered:"+d)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("stats: %w", err)
@@ -294,17 +301,37 @@ func (r *Recorder) Hits(ctx context.Context, since, until time.Time, ids ...stri
 	}
 	var out []DayHits
 	for i, d := range days {
+		byID := map[string]*DayHits{}
 		var day []DayHits
-		for id, c := range hs[i].Val() {
-			if len(want) > 0 && !want[id] {
-				continue
+		add := func(m map[string]string, offered bool) {
+			for id, c := range m {
+				if len(want) > 0 && !want[id] {
+					continue
+				}
+				h := byID[id]
+				if h == nil {
+					h = &DayHits{Day: d[:4] + "-" + d[4:6] + "-" + d[6:], ID: id}
+					byID[id] = h
+				}
+				n, _ := strconv.ParseInt(c, 10, 64)
+				if offered {
+					h.Offered = n
+				} else {
+					h.Count = n
+				}
 			}
-			n, _ := strconv.ParseInt(c, 10, 64)
-			day = append(day, DayHits{Day: d[:4] + "-" + d[4:6] + "-" + d[6:], ID: id, Count: n})
+		}
+		add(hs[i].Val(), false)
+		add(offered[i].Val(), true)
+		for _, h := range byID {
+			day = append(day, *h)
 		}
 		sort.Slice(day, func(a, b int) bool {
 			if day[a].Count != day[b].Count {
 				return day[a].Count > day[b].Count
+			}
+			if day[a].Offered != day[b].Offered {
+				return day[a].Offered > day[b].Offered
 			}
 			return day[a].ID < day[b].ID
 		})

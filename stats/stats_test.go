@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ func TestRecordAndQuery(t *testing.T) {
 	r.Record(ctx, openid, "开学", bot.Reply{Answer: bot.AnswerFAQ, IDs: []string{"faq-term-start-city"}}, day2)
 	r.Record(ctx, openid, "开学", bot.Reply{Answer: bot.AnswerFAQ, IDs: []string{"faq-term-start-city"}}, day2)
 	r.Record(ctx, openid, "你好", bot.Reply{Answer: bot.AnswerNone}, day2)
+	r.Record(ctx, openid, "报名", bot.Reply{Answer: bot.AnswerChoices, IDs: []string{"faq-grade1-signup", "faq-gaokao-signup"}}, day2)
 
 	qs, err := r.Unanswered(ctx, day1, day2, 10)
 	if err != nil {
@@ -51,11 +53,16 @@ func TestRecordAndQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []DayHits{{"2026-11-20", "faq-grade1-signup", 1}, {"2026-11-21", "faq-term-start-city", 2}}
-	if len(hits) != len(want) || hits[0] != want[0] || hits[1] != want[1] {
+	want := []DayHits{
+		{"2026-11-20", "faq-grade1-signup", 1, 0},
+		{"2026-11-21", "faq-term-start-city", 2, 0},
+		{"2026-11-21", "faq-gaokao-signup", 0, 1},
+		{"2026-11-21", "faq-grade1-signup", 0, 1},
+	}
+	if !slices.Equal(hits, want) {
 		t.Fatalf("hits = %+v, want %+v", hits, want)
 	}
-	if hits, _ := r.Hits(ctx, day1, day2, "faq-grade1-signup"); len(hits) != 1 {
+	if hits, _ := r.Hits(ctx, day1, day2, "faq-term-start-city"); len(hits) != 1 {
 		t.Errorf("hits for one id = %+v", hits)
 	}
 
