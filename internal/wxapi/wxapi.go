@@ -408,3 +408,12 @@ func randHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// CreateMenuJSON replaces the custom menu with a ready menu/create body
+// ({"button":[…]}, e.g. from bot/menu).
+func (c *Client) CreateMenuJSON(ctx context.Context, body []byte) error {
+	if !json.Valid(body) {
+		return errors.New("wechat menu/create: body is not JSON")
+	}
+	return c.call(ctx, "menu/create", json.RawMessage(body), nil)
+}
