@@ -70,7 +70,10 @@ type Index interface {
 // Options configure a Store.
 type Options struct {
 	Logger *slog.Logger
-	Now    func() time.Time
+	// Now is accepted for symmetry with the other stores; nothing in the
+	// store depends on "today", and audit entries carry wall-clock times
+	// even when serve --now fixes the date.
+	Now func() time.Time
 	// ChangesMax bounds the change stream; a replica further behind resyncs.
 	ChangesMax int64
 	// AuditMax bounds the audit log (oldest entries are trimmed).
