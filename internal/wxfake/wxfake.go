@@ -1,10 +1,10 @@
 // Package wxfake is a fake of the WeChat Official Account API for tests and
 // local trials: the endpoints edubot calls (token, stable_token, custom
-// send, mass send/preview/get, tags, menu create/get), with WeChat's
-// documented request validation, error codes, token expiry and quotas. It
-// records every call it receives so tests can assert on exactly what WeChat
-// would have been sent, and lets tests set who messaged when, expire tokens
-// and inject errors. No test needs the real API.
+// send, mass send/preview/get, tags, menu create/get, media/uploadimg), with
+// WeChat's documented request validation, error codes, token expiry and
+// quotas. It records every call it receives so tests can assert on exactly
+// what WeChat would have been sent, and lets tests set who messaged when,
+// expire tokens and inject errors. No test needs the real API.
 package wxfake
 
 import (
@@ -391,6 +391,7 @@ const (
 	PathTagsGet     = "/cgi-bin/tags/get"
 	PathMenuCreate  = "/cgi-bin/menu/create"
 	PathMenuGet     = "/cgi-bin/menu/get"
+	PathUploadImg   = "/cgi-bin/media/uploadimg"
 )
 
 type reply map[string]any
@@ -404,6 +405,10 @@ func errReply(code int, msg string) reply {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_fake/") {
 		s.control(w, r)
+		return
+	}
+	if r.URL.Path == PathUploadImg {
+		s.serveUpload(w, r)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -838,6 +843,45 @@ func (s *Server) menuCreate(body []byte) reply {
 	}
 	s.menu = append(json.RawMessage(nil), body...)
 	return reply{"errcode": 0, "errmsg": "ok"}
+}
+
+// serveUpload is media/uploadimg: one jpg or png of at most 1 MB in the
+// multipart field "media"; the reply is the image's URL.
+func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
+	var rep reply
+	var size int64
+	s.mu.Lock()
+	if s.blockedIP {
+		rep = errReply(CodeIPNotWhitelist, "invalid ip 127.0.0.1, not in whitelist")
+	} else if rep = s.checkToken(r.URL.Query().Get("access_token")); rep == nil {
+		s.mu.Unlock()
+		f, hdr, err := r.FormFile("media")
+		s.mu.Lock()
+		switch {
+		case err != nil:
+			rep = errReply(CodeDataFormat, "media file missing")
+		case hdr.Size > 1<<20:
+			rep = errReply(40009, "invalid image size")
+		default:
+			head := make([]byte, 8)
+			n, _ := io.ReadFull(f, head)
+			size = hdr.Size
+			if ct := http.DetectContentType(head[:n]); ct != "image/jpeg" && ct != "image/png" {
+				rep = errReply(40005, "invalid file type")
+			} else {
+				rep = reply{"url": "http://mmbiz.qpic.cn/fake/" + randHex(8) + "/0"}
+			}
+		}
+		if f != nil {
+			_ = f.Close()
+		}
+	}
+	code, _ := rep["errcode"].(int)
+	body, _ := json.Marshal(map[string]any{"media_bytes": size})
+	s.calls = append(s.calls, Call{Time: s.cfg.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body, ErrCode: code})
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json; encoding=utf-8")
+	_ = json.NewEncoder(w).Encode(rep)
 }
 
 func validURL(u string) bool {
