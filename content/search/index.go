@@ -76,6 +76,11 @@ type index struct {
 	long     [][]posting // summary, answer and body
 	df       []int32     // live documents containing the term
 	docs     []*doc
+	flen     [][numFields]uint16 // field lengths by document, dense for scoring
+	dregion  []int32             // region number by document (see regionNum), dense
+	dmention []bool              // whether the document's statement names a region
+	regions  []string            // region by number; 0 is ""
+	regionNo map[string]int32
 	byID     map[string]int32 // live document of an id
 	live     int
 	dead     int
@@ -263,6 +268,9 @@ func (ix *index) add(d *doc) {
 		d.fieldLen[f] = uint16(n)
 		ix.lenSum[f] += float64(n)
 	}
+	ix.flen = append(ix.flen, d.fieldLen)
+	ix.dregion = append(ix.dregion, ix.regionNum(d.region))
+	ix.dmention = append(ix.dmention, len(d.mentions) > 0)
 	for i, id := range ix.order {
 		c := &ix.tfs[i]
 		for f := field(0); f < numFields; f++ {
@@ -338,6 +346,12 @@ func (ix *index) compact() {
 		ix.byID[id] = renum[n]
 	}
 	ix.docs = docs
+	ix.flen, ix.dregion, ix.dmention = ix.flen[:0], ix.dregion[:0], ix.dmention[:0]
+	for _, d := range docs {
+		ix.flen = append(ix.flen, d.fieldLen)
+		ix.dregion = append(ix.dregion, ix.regionNum(d.region))
+		ix.dmention = append(ix.dmention, len(d.mentions) > 0)
+	}
 	ix.dead = 0
 }
 
@@ -350,6 +364,24 @@ func (ix *index) trim() {
 			}
 		}
 	}
+}
+
+// regionNum numbers a region name so scoring can look factors up by number.
+func (ix *index) regionNum(r string) int32 {
+	if r == "" {
+		return 0
+	}
+	if ix.regionNo == nil {
+		ix.regionNo = map[string]int32{}
+		ix.regions = []string{""}
+	}
+	if n, ok := ix.regionNo[r]; ok {
+		return n
+	}
+	n := int32(len(ix.regions))
+	ix.regionNo[r] = n
+	ix.regions = append(ix.regions, r)
+	return n
 }
 
 // avgLen is the mean length of a field over live documents that have it.

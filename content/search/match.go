@@ -659,7 +659,8 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	}
 	// Very common bigrams are not worth reading in long fields: their idf
 	// is near zero and their postings are the longest.
-	longCap := int32(max(50, n/8))
+	longCap := int32(max(50, min(n/8, 4000)))
+	anyDead := ix.dead > 0
 
 	var totalW float64
 	for ci := range q.concepts {
@@ -686,7 +687,7 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 				}
 				for _, ps := range lists {
 					for _, p := range ps {
-						if !ix.docs[p.doc].alive {
+						if anyDead && !ix.docs[p.doc].alive {
 							continue
 						}
 						key := p.doc*int32(numFields) + int32(p.field)
@@ -731,8 +732,7 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 			m := float64(sc.best[key])
 			tf := float64(sc.bestTF[key])
 			sc.best[key] = 0
-			d := ix.docs[num]
-			norm := 1 - bm25B + bm25B*float64(d.fieldLen[f])/avg[f]
+			norm := 1 - bm25B + bm25B*float64(ix.flen[num][f])/avg[f]
 			part := fieldWeight[f] * m * tf * (bm25K1 + 1) / (tf + bm25K1*norm)
 			if sc.chit[num] == 0 && sc.cbm[num] == 0 {
 				sc.cdocs = append(sc.cdocs, num)
@@ -780,9 +780,21 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	}
 	// Stage 1: coverage with a little BM25F, region applied; keep the best.
 	top := make([]docHit, 0, stage1+1)
+	plan := e.regions.plan(q.an.Regions, in.Region)
+	// factor+1 by region number and whether the wanted region is mentioned;
+	// 0 = not worked out yet.
+	rfs := make([]float64, 2*len(ix.regions)+2)
 	for _, num := range sc.docs {
-		d := ix.docs[num]
-		rf, _ := e.regions.regionFactor(d.region, d.mentions, q.an.Regions, in.Region)
+		mentioned := plan.want != "" && ix.dmention[num] && slices.Contains(ix.docs[num].mentions, plan.want)
+		k := 2 * int(ix.dregion[num])
+		if mentioned {
+			k++
+		}
+		if rfs[k] == 0 {
+			rf, _ := e.regions.regionFactor(plan, ix.regions[ix.dregion[num]], mentioned)
+			rfs[k] = rf + 1
+		}
+		rf := rfs[k] - 1
 		if rf == 0 {
 			continue
 		}
@@ -898,7 +910,8 @@ func (e *Engine) reverseCoverage(d *doc, q *query, n int) float64 {
 // factors scales a document's score by region, grade, audience and date.
 func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool) (float64, []string) {
 	var notes []string
-	f, why := e.regions.regionFactor(d.region, d.mentions, q.an.Regions, in.Region)
+	p := e.regions.plan(q.an.Regions, in.Region)
+	f, why := e.regions.regionFactor(p, d.region, p.want != "" && slices.Contains(d.mentions, p.want))
 	if why != "" {
 		notes = append(notes, why)
 	}

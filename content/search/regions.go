@@ -159,42 +159,55 @@ func (r *regionSet) inside(name string) bool {
 	return r.wide(name) || r.content[name] > 0 || (r.home != "" && r.canonical(r.parent[name]) == r.home)
 }
 
-// regionFactor scales a document's confidence by how its region fits the
-// question's: a named region never gets another county's answer, a place
-// outside the bureau's area gets none; without a region, the city-wide
-// answer is preferred. mentions are the regions the document's title or
-// question names.
-func (r *regionSet) regionFactor(docRegion string, mentions, asked []string, profile string) (float64, string) {
-	var want string
-	stated, outside := false, false
+// regionPlan is what a question asks of regions, worked out once per query.
+type regionPlan struct {
+	want    string // the county-level region wanted, "" for none
+	stated  bool   // named in the question (not only in the profile)
+	outside bool   // names only places outside the bureau's area
+}
+
+// plan works out what the regions named in a question (asked) and the
+// profile's region ask for.
+func (r *regionSet) plan(asked []string, profile string) regionPlan {
+	var p regionPlan
+	outside := false
 	for _, a := range asked {
 		switch {
 		case r.province[a] || a == r.home:
 		case r.inside(a):
-			if want == "" {
-				want, stated = a, true
+			if p.want == "" {
+				p.want, p.stated = a, true
 			}
 		default:
 			outside = true
 		}
 	}
-	if outside && want == "" && !slices.Contains(asked, r.home) {
-		return 0, "region outside the bureau's area"
+	p.outside = outside && p.want == "" && !slices.Contains(asked, r.home)
+	if p.want == "" && profile != "" && !r.wide(r.canonical(profile)) {
+		p.want = r.canonical(profile)
 	}
-	if want == "" && profile != "" && !r.wide(r.canonical(profile)) {
-		want = r.canonical(profile)
-	}
+	return p
+}
+
+// regionFactor scales a document's confidence by how its region fits the
+// question's: a named region never gets another county's answer, a place
+// outside the bureau's area gets none; without a region, the city-wide
+// answer is preferred. mentioned says whether the document's title or
+// question names the wanted region.
+func (r *regionSet) regionFactor(p regionPlan, docRegion string, mentioned bool) (float64, string) {
 	switch {
-	case want == "":
+	case p.outside:
+		return 0, "region outside the bureau's area"
+	case p.want == "":
 		if r.wide(docRegion) {
 			return 1, ""
 		}
 		return 0.85, "county answer, no county asked"
-	case docRegion == want || slices.Contains(mentions, want):
+	case docRegion == p.want || mentioned:
 		return 1.04, "region matches"
 	case r.wide(docRegion):
 		return 0.93, "city-wide answer for a county"
-	case stated:
+	case p.stated:
 		return 0, "other county"
 	default:
 		return 0.6, "other county than the profile's"
