@@ -78,7 +78,7 @@ type index struct {
 	docs     []*doc
 	flen     [][numFields]uint16 // field lengths by document, dense for scoring
 	dregion  []int32             // region number by document (see regionNum), dense
-	dmention []bool              // whether the document's statement names a region
+	dmention []int32             // region number its statement names; 0 none, -1 several
 	regions  []string            // region by number; 0 is ""
 	regionNo map[string]int32
 	byID     map[string]int32 // live document of an id
@@ -270,7 +270,7 @@ func (ix *index) add(d *doc) {
 	}
 	ix.flen = append(ix.flen, d.fieldLen)
 	ix.dregion = append(ix.dregion, ix.regionNum(d.region))
-	ix.dmention = append(ix.dmention, len(d.mentions) > 0)
+	ix.dmention = append(ix.dmention, ix.mentionNum(d.mentions))
 	for i, id := range ix.order {
 		c := &ix.tfs[i]
 		for f := field(0); f < numFields; f++ {
@@ -350,7 +350,7 @@ func (ix *index) compact() {
 	for _, d := range docs {
 		ix.flen = append(ix.flen, d.fieldLen)
 		ix.dregion = append(ix.dregion, ix.regionNum(d.region))
-		ix.dmention = append(ix.dmention, len(d.mentions) > 0)
+		ix.dmention = append(ix.dmention, ix.mentionNum(d.mentions))
 	}
 	ix.dead = 0
 }
@@ -364,6 +364,18 @@ func (ix *index) trim() {
 			}
 		}
 	}
+}
+
+// mentionNum is the region number of the one region a document's statement
+// names, 0 for none, -1 for several.
+func (ix *index) mentionNum(m []string) int32 {
+	switch len(m) {
+	case 0:
+		return 0
+	case 1:
+		return ix.regionNum(m[0])
+	}
+	return -1
 }
 
 // regionNum numbers a region name so scoring can look factors up by number.

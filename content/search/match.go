@@ -784,8 +784,15 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	// factor+1 by region number and whether the wanted region is mentioned;
 	// 0 = not worked out yet.
 	rfs := make([]float64, 2*len(ix.regions)+2)
+	wantNum := int32(-2)
+	if plan.want != "" {
+		if n, ok := ix.regionNo[plan.want]; ok {
+			wantNum = n
+		}
+	}
 	for _, num := range sc.docs {
-		mentioned := plan.want != "" && ix.dmention[num] && slices.Contains(ix.docs[num].mentions, plan.want)
+		dm := ix.dmention[num]
+		mentioned := plan.want != "" && (dm == wantNum || dm == -1 && slices.Contains(ix.docs[num].mentions, plan.want))
 		k := 2 * int(ix.dregion[num])
 		if mentioned {
 			k++
