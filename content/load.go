@@ -156,9 +156,39 @@ func ParseNotice(name string, data []byte) (*Notice, error) {
 	if !ok {
 		return nil, &LoadError{File: name, Line: 1, Msg: "must start with YAML front matter between '---' lines"}
 	}
-	var n Notice
-	if err := yaml.UnmarshalWithOptions(meta, &n, yaml.Strict()); err != nil {
+	// Dates are read as text first so a bad one is reported with its field and line.
+	var raw struct {
+		ID       string   `yaml:"id"`
+		Title    string   `yaml:"title"`
+		Date     string   `yaml:"date"`
+		Source   string   `yaml:"source"`
+		URL      string   `yaml:"url"`
+		Cover    string   `yaml:"cover"`
+		Summary  string   `yaml:"summary"`
+		Keywords []string `yaml:"keywords"`
+		Tags     []string `yaml:"tags"`
+		Audience []string `yaml:"audience"`
+		Region   string   `yaml:"region"`
+		Expires  string   `yaml:"expires"`
+	}
+	if err := yaml.UnmarshalWithOptions(meta, &raw, yaml.Strict()); err != nil {
 		return nil, yamlErr(name, 1, err)
+	}
+	n := Notice{ID: raw.ID, Title: raw.Title, Source: raw.Source, URL: raw.URL, Cover: raw.Cover,
+		Summary: raw.Summary, Keywords: raw.Keywords, Tags: raw.Tags, Audience: raw.Audience, Region: raw.Region}
+	for _, d := range []struct {
+		field string
+		text  string
+		dst   *Date
+	}{{"date", raw.Date, &n.Date}, {"expires", raw.Expires, &n.Expires}} {
+		if d.text == "" {
+			continue
+		}
+		v, err := ParseDate(d.text)
+		if err != nil {
+			return nil, fieldLoadErr(name, meta, 1, "", &FieldError{ID: n.ID, Field: d.field, Msg: err.Error()})
+		}
+		*d.dst = v
 	}
 	n.Body = strings.TrimSpace(string(body))
 	if err := n.Validate(); err != nil {
