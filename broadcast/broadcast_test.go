@@ -77,6 +77,9 @@ func (e *env) service(o Options) *Service {
 		o.ClaimIdle = 300 * time.Millisecond
 	}
 	o.Poll = 20 * time.Millisecond
+	if o.SendTimeout == 0 {
+		o.SendTimeout = time.Second
+	}
 	if o.RatePerSecond == 0 {
 		o.RatePerSecond = 1000
 	}
@@ -619,4 +622,40 @@ func TestCancelRunningJob(t *testing.T) {
 	if j.Sent != 5 || j.Cancelled != 15 {
 		t.Errorf("after cancel: sent %d cancelled %d, want 5 and 15", j.Sent, j.Cancelled)
 	}
+}
+
+func TestRateLimitSharedByWorkers(t *testing.T) {
+	e := newEnv(t, wxfake.Config{})
+	ids := manySubscribers(e, 12)
+	a, b := e.service(Options{RatePerSecond: 5}), e.service(Options{RatePerSecond: 5})
+	var mu sync.Mutex
+	perSecond := map[int64]int{}
+	hook := func(string, string) error {
+		mu.Lock()
+		perSecond[time.Now().Unix()]++
+		mu.Unlock()
+		return nil
+	}
+	a.beforeSend, b.beforeSend = hook, hook
+	ctx := context.Background()
+	j, _ := a.Create(ctx, Request{Notice: "n-typhoon", To: "subscribers"})
+	a.Confirm(ctx, j.ID, "li")
+	start := time.Now()
+	run(t, a)
+	run(t, b)
+	j = waitState(t, a, j.ID, StateDone)
+	if j.Sent != 12 {
+		t.Errorf("job %+v", j)
+	}
+	if took := time.Since(start); took < time.Second { // 12 at 5 a second span three wall-clock seconds
+		t.Errorf("12 messages at 5 a second took %v", took)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for sec, n := range perSecond {
+		if n > 5 {
+			t.Errorf("%d messages in second %d across two replicas, limit 5", n, sec)
+		}
+	}
+	checkExactlyOnce(t, e, ids)
 }

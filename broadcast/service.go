@@ -35,6 +35,11 @@ type Options struct {
 	Logger         *slog.Logger
 	ClaimIdle      time.Duration // take over work a crashed worker held this long; default 1 min
 	Poll           time.Duration // idle workers look for work this often; default 500 ms
+	// SendTimeout bounds one call to WeChat. It runs on a context detached
+	// from shutdown, so a send in flight is finished and recorded, not
+	// abandoned; a recipient claimed longer ago than this (plus a second)
+	// belongs to a worker that died. Default 30 s.
+	SendTimeout time.Duration
 }
 
 // Service creates, runs and reports broadcasts. Safe for concurrent use.
@@ -85,6 +90,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.Poll <= 0 {
 		o.Poll = 500 * time.Millisecond
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 30 * time.Second
 	}
 	return &Service{o: o, rdb: o.Redis, log: o.Logger, now: o.Now}, nil
 }

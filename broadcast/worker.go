@@ -20,11 +20,8 @@ import (
 
 // csWindow and csPerWindow are WeChat's customer-service limits.
 const (
-	csWindow    = 48 * time.Hour
-	csPerWindow = 5
-	// sendTimeout bounds one send; it runs on a context detached from
-	// shutdown so a send in flight is finished and recorded, not abandoned.
-	sendTimeout  = 30 * time.Second
+	csWindow     = 48 * time.Hour
+	csPerWindow  = 5
 	maxMassTries = 5
 )
 
@@ -154,7 +151,8 @@ func (s *Service) maybeRetire(ctx context.Context, id string) error {
 		return err
 	}
 	s.finishJob(ctx, id)
-	return nil
+	// The drained queue and its consumers are of no further use.
+	return s.rdb.Del(ctx, s.queueKey(id)).Err()
 }
 
 // finishJob stamps the end of a stopped job and retires it.
@@ -249,21 +247,29 @@ func (s *Service) expand(ctx context.Context, id string) error {
 	return nil
 }
 
-// claimScript is the per-recipient marker: queued → sending, once.
-// A recipient of a job cancelled meanwhile is recorded as cancelled.
+// claimScript is the per-recipient marker: queued → "sending:T" (T the
+// claim time, ms), once. ARGV: openid, now (ms), how long a claim may
+// legitimately be in flight (ms). It returns ok; cancelled (the job was
+// stopped meanwhile); busy (another worker is sending right now — the
+// work item was taken over while its holder was still at it); interrupted
+// (a claim older than that: its worker died mid-send); or done.
 var claimScript = redis.NewScript(`
 local v = redis.call("HGET", KEYS[2], ARGV[1])
 local s = redis.call("HGET", KEYS[1], "state")
 if v == "queued" and (s == "cancelled" or s == "failed") then return "cancelled" end
-if v == "queued" then redis.call("HSET", KEYS[2], ARGV[1], "sending") return "ok" end
-if v == "sending" then return "interrupted" end
+if v == "queued" then redis.call("HSET", KEYS[2], ARGV[1], "sending:" .. ARGV[2]) return "ok" end
+if v and string.sub(v, 1, 8) == "sending:" then
+  local at = tonumber(string.sub(v, 9)) or 0
+  if tonumber(ARGV[2]) - at < tonumber(ARGV[3]) then return "busy" end
+  return "interrupted"
+end
 return "done"`)
 
 // finishScript records one recipient's result and the job's counters; the
 // job is done when every recipient has a result.
 var finishScript = redis.NewScript(`
 local v = redis.call("HGET", KEYS[2], ARGV[1])
-if v ~= "sending" and v ~= "queued" then return 0 end
+if v ~= "queued" and string.sub(v or "", 1, 8) ~= "sending:" then return 0 end
 redis.call("HSET", KEYS[2], ARGV[1], ARGV[2])
 redis.call("HINCRBY", KEYS[1], ARGV[3], 1)
 if ARGV[4] ~= "" then redis.call("HINCRBY", KEYS[1], ARGV[4], 1) end
@@ -285,7 +291,19 @@ func (s *Service) record(ctx context.Context, id, openid, result, counter, detai
 }
 
 func (s *Service) sendOne(ctx context.Context, id, openid string, last time.Time) error {
-	claim, err := claimScript.Run(ctx, s.rdb, []string{s.jobKey(id), s.rcptKey(id)}, openid).Text()
+	now := s.now()
+	if last.IsZero() || now.Sub(last) > csWindow {
+		// Nothing may go out, so there is nothing to claim.
+		return s.record(ctx, id, openid, "skipped:"+SkipOutsideWindow, "skipped", "skip:"+SkipOutsideWindow)
+	}
+	// The rate limit is waited for before the claim, so a claim's age is
+	// the time of one send only.
+	if err := s.wait(ctx); err != nil {
+		return errCrash // stopping: the item stays pending for whoever takes it over
+	}
+	// Claim ages use the wall clock (worker liveness), not the injected one.
+	claim, err := claimScript.Run(ctx, s.rdb, []string{s.jobKey(id), s.rcptKey(id)},
+		openid, time.Now().UnixMilli(), (s.o.SendTimeout + time.Second).Milliseconds()).Text()
 	if err != nil {
 		return fmt.Errorf("claim recipient: %w", err)
 	}
@@ -294,15 +312,13 @@ func (s *Service) sendOne(ctx context.Context, id, openid string, last time.Time
 		return s.record(ctx, id, openid, "cancelled", "cancelled", "")
 	case "done":
 		return nil
+	case "busy":
+		return errRetry
 	case "interrupted":
 		// A worker stopped between marking and recording: the message may
 		// have gone out. Never risk sending it twice.
 		s.log.Warn("broadcast: recipient interrupted mid-send; not resent", "job", id)
 		return s.record(ctx, id, openid, "failed:interrupted", "failed", "err:interrupted")
-	}
-	now := s.now()
-	if last.IsZero() || now.Sub(last) > csWindow {
-		return s.record(ctx, id, openid, "skipped:"+SkipOutsideWindow, "skipped", "skip:"+SkipOutsideWindow)
 	}
 	// WeChat allows 5 customer-service messages per user message.
 	csKey := s.userCSKey(openid, last)
@@ -315,14 +331,6 @@ func (s *Service) sendOne(ctx context.Context, id, openid string, last time.Time
 	if cnt.Val() > csPerWindow {
 		return s.record(ctx, id, openid, "skipped:"+SkipUserQuota, "skipped", "skip:"+SkipUserQuota)
 	}
-	if err := s.wait(ctx); err != nil {
-		// Stopping: give the recipient (and the quota slot) back for
-		// whoever takes the item over.
-		bg := context.WithoutCancel(ctx)
-		s.rdb.Decr(bg, csKey)
-		s.rdb.HSet(bg, s.rcptKey(id), openid, "queued")
-		return errCrash
-	}
 	j, err := s.Get(ctx, id)
 	if err != nil {
 		return err
@@ -332,7 +340,7 @@ func (s *Service) sendOne(ctx context.Context, id, openid string, last time.Time
 			return errCrash
 		}
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.SendTimeout)
 	err = s.o.API.SendNews(sctx, openid, toAPI(j.Article))
 	cancel()
 	switch {
@@ -408,7 +416,7 @@ func (s *Service) massSend(ctx context.Context, id string, _ redis.XMessage) err
 		return err
 	}
 	to := wxapi.MassTarget{ToAll: j.Channel == ChannelAll, TagID: j.TagID}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.SendTimeout)
 	msgID, err := s.o.API.MassSendText(sctx, to, j.Text, j.ID)
 	cancel()
 	bg := context.WithoutCancel(ctx)
