@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -70,7 +71,7 @@ type doc struct {
 // caller holds the engine's lock.
 type index struct {
 	vocab    map[string]int32 // Latin words
-	hanVocab map[uint64]int32 // Han bigrams and characters, see hanKey
+	hanVocab *hanMap          // Han bigrams and characters, see hanKey
 	terms    []string
 	postings [][]posting // question, title and keywords
 	long     [][]posting // summary, answer and body
@@ -86,6 +87,8 @@ type index struct {
 	dead     int
 	lenSum   [numFields]float64 // over live documents
 	pinyin   *pinyinIndex
+	// bulk defers the pinyin index to buildPinyin during a bulk load.
+	bulk bool
 	// isWord reports whether a term is a dictionary word: only words are
 	// worth finding by their sound.
 	isWord func(string) bool
@@ -100,7 +103,7 @@ type index struct {
 }
 
 func newIndex() *index {
-	return &index{vocab: map[string]int32{}, hanVocab: map[uint64]int32{}, byID: map[string]int32{}, pinyin: newPinyinIndex()}
+	return &index{vocab: map[string]int32{}, hanVocab: newHanMap(0), byID: map[string]int32{}, pinyin: newPinyinIndex()}
 }
 
 // hanKey packs a Han bigram or single character into an integer key (two
@@ -125,7 +128,7 @@ func hanKey(t string) (uint64, bool) {
 func (ix *index) termID(t string, add bool) int32 {
 	key, han := hanKey(t)
 	if han {
-		if id, ok := ix.hanVocab[key]; ok {
+		if id, ok := ix.hanVocab.get(key); ok {
 			return id
 		}
 	} else if id, ok := ix.vocab[t]; ok {
@@ -137,7 +140,7 @@ func (ix *index) termID(t string, add bool) int32 {
 	t = strings.Clone(t) // terms are substrings of whole documents
 	id := int32(len(ix.terms))
 	if han {
-		ix.hanVocab[key] = id
+		ix.hanVocab.put(key, id)
 	} else {
 		ix.vocab[t] = id
 	}
@@ -145,7 +148,7 @@ func (ix *index) termID(t string, add bool) int32 {
 	ix.postings = append(ix.postings, nil)
 	ix.long = append(ix.long, nil)
 	ix.df = append(ix.df, 0)
-	if ix.isWord != nil && ix.isWord(t) {
+	if !ix.bulk && ix.isWord != nil && ix.isWord(t) {
 		ix.pinyin.add(t, id)
 	}
 	return id
@@ -376,6 +379,46 @@ func (ix *index) mentionNum(m []string) int32 {
 		return ix.regionNum(m[0])
 	}
 	return -1
+}
+
+// buildPinyin adds every word of the vocabulary to the pinyin index after
+// a bulk load: checking words and spelling pinyin is done on all cores.
+func (ix *index) buildPinyin(workers int) {
+	type found struct {
+		id  int32
+		key string
+	}
+	out := make([][]found, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := newPinyinIndex()
+			for id := w; id < len(ix.terms); id += workers {
+				t := ix.terms[id]
+				if utf8.RuneCountInString(t) != 2 || !ix.isWord(t) {
+					continue
+				}
+				if k := local.key(t, true); k != "" {
+					out[w] = append(out[w], found{int32(id), k})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, fs := range out {
+		for _, f := range fs {
+			ix.pinyin.byKey[f.key] = append(ix.pinyin.byKey[f.key], f.id)
+			for _, syl := range strings.Fields(f.key) {
+				ix.pinyin.syllables[syl] = true
+			}
+		}
+	}
+	for _, ids := range ix.pinyin.byKey {
+		slices.Sort(ids)
+	}
+	ix.bulk = false
 }
 
 // regionNum numbers a region name so scoring can look factors up by number.

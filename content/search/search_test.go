@@ -300,3 +300,18 @@ func TestConcurrentUpdates(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestHanMapGrows(t *testing.T) {
+	m := newHanMap(0)
+	for i := 1; i <= 5000; i++ {
+		m.put(uint64(i)<<21|uint64(i%97+1), int32(i))
+	}
+	for i := 1; i <= 5000; i++ {
+		if id, ok := m.get(uint64(i)<<21 | uint64(i%97+1)); !ok || id != int32(i) {
+			t.Fatalf("key %d: got %d, %v", i, id, ok)
+		}
+	}
+	if _, ok := m.get(uint64(6000) << 21); ok {
+		t.Error("found a key never put")
+	}
+}
