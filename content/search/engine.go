@@ -167,15 +167,6 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		}()
 	}
 	wg.Wait()
-	size := 0
-	for _, d := range nd {
-		for _, t := range d.text {
-			size += len(t)
-		}
-	}
-	if e.ix.hanVocab.n == 0 {
-		e.ix.hanVocab = newHanMap(size / 12)
-	}
 	e.ix.bulk = true
 	for i, n := range set.Notices {
 		e.remember(n.ID)

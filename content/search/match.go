@@ -774,10 +774,14 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	if totalW == 0 || len(sc.docs) == 0 {
 		return nil
 	}
-	maxBM := 0.0
+	maxBM, maxCov := 0.0, 0.0
 	for _, num := range sc.docs {
 		maxBM = math.Max(maxBM, sc.docBM[num])
+		maxCov = math.Max(maxCov, sc.docCov[num])
 	}
+	// A document with less than half the best coverage cannot reach the
+	// first places; skipping it keeps stage 1 short on large sets.
+	minCov := maxCov * 0.5
 	// Stage 1: coverage with a little BM25F, region applied; keep the best.
 	top := make([]docHit, 0, stage1+1)
 	plan := e.regions.plan(q.an.Regions, in.Region)
@@ -791,6 +795,9 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		}
 	}
 	for _, num := range sc.docs {
+		if sc.docCov[num] < minCov {
+			continue
+		}
 		dm := ix.dmention[num]
 		mentioned := plan.want != "" && (dm == wantNum || dm == -1 && slices.Contains(ix.docs[num].mentions, plan.want))
 		k := 2 * int(ix.dregion[num])
