@@ -80,9 +80,19 @@ type Job struct {
 	Skips     map[string]int `json:"skips,omitempty"`  // reason → count
 	Errors    map[string]int `json:"errors,omitempty"` // WeChat errcode (or "network", "interrupted") → count
 
-	Error  string          `json:"error,omitempty"`  // why the job failed
-	MsgID  int64           `json:"msg_id,omitempty"` // mass: WeChat's msg_id
-	WeChat *bot.MassResult `json:"wechat,omitempty"` // mass: MASSSENDJOBFINISH counts
+	Error  string      `json:"error,omitempty"`  // why the job failed
+	MsgID  int64       `json:"msg_id,omitempty"` // mass: WeChat's msg_id
+	WeChat *MassCounts `json:"wechat,omitempty"` // mass: MASSSENDJOBFINISH counts
+}
+
+// MassCounts is what WeChat reported when a mass send finished.
+type MassCounts struct {
+	MsgID       int64  `json:"msg_id"`
+	Status      string `json:"status"`
+	TotalCount  int    `json:"total_count"`
+	FilterCount int    `json:"filter_count"`
+	SentCount   int    `json:"sent_count"`
+	ErrorCount  int    `json:"error_count"`
 }
 
 // Mass reports whether the job is a mass send.

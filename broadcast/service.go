@@ -400,7 +400,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Job, error) {
 	j.Error = h["error"]
 	j.MsgID, _ = strconv.ParseInt(h["msg_id"], 10, 64)
 	if h["wechat"] != "" {
-		j.WeChat = new(bot.MassResult)
+		j.WeChat = new(MassCounts)
 		_ = json.Unmarshal([]byte(h["wechat"]), j.WeChat)
 	}
 	for k, v := range h {
@@ -467,7 +467,7 @@ func (s *Service) MassFinished(ctx context.Context, r bot.MassResult) error {
 	if err != nil {
 		return fmt.Errorf("broadcast: mass finished: %w", err)
 	}
-	data, _ := json.Marshal(r)
+	data, _ := json.Marshal(MassCounts(r))
 	state := StateDone
 	if r.SentCount == 0 && r.ErrorCount > 0 {
 		state = StateFailed

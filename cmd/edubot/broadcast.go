@@ -10,13 +10,17 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gdjysjyj/edubot/bot/redisstore"
 	"github.com/gdjysjyj/edubot/broadcast"
 	"github.com/gdjysjyj/edubot/content/store"
+	"github.com/gdjysjyj/edubot/handlers/admin"
+	"github.com/gdjysjyj/edubot/handlers/broadcastapi"
 	"github.com/gdjysjyj/edubot/internal/config"
 	"github.com/gdjysjyj/edubot/internal/wxapi"
 )
@@ -89,7 +93,11 @@ func runBroadcast(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer closeRedis()
-	svc, err := newBroadcastService(ctx, cfg, rdb, log)
+	set, err := store.New(rdb, cfg.Redis.Prefix, store.Options{Logger: log}).Load(ctx)
+	if err != nil {
+		return fmt.Errorf("broadcast: content: %w", err)
+	}
+	svc, err := newBroadcastService(cfg, rdb, set, time.Now, log)
 	if err != nil {
 		return err
 	}
@@ -160,8 +168,8 @@ func runBroadcast(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return followJob(ctx, svc, j.ID, stdout)
 }
 
-// newBroadcastService builds the service the way serve does.
-func newBroadcastService(ctx context.Context, cfg config.Config, rdb redis.UniversalClient, log *slog.Logger) (*broadcast.Service, error) {
+// newBroadcastService builds the broadcast service (serve and the CLI).
+func newBroadcastService(cfg config.Config, rdb redis.UniversalClient, notices broadcast.Notices, now func() time.Time, log *slog.Logger) (*broadcast.Service, error) {
 	api, err := wxapi.New(wxapi.Options{
 		AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret,
 		BaseURL: cfg.WeChat.APIBase, Timeout: cfg.WeChat.APITimeout,
@@ -170,17 +178,45 @@ func newBroadcastService(ctx context.Context, cfg config.Config, rdb redis.Unive
 	if err != nil {
 		return nil, err
 	}
-	set, err := store.New(rdb, cfg.Redis.Prefix, store.Options{Logger: log}).Load(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("broadcast: content: %w", err)
-	}
 	loc, _ := time.LoadLocation(cfg.Bot.TimeZone)
 	return broadcast.New(broadcast.Options{
 		Redis: rdb, Prefix: cfg.Redis.Prefix, API: api,
-		Notices: set, Subscribers: redisstore.New(rdb, cfg.Redis.Prefix),
+		Notices: notices, Subscribers: redisstore.New(rdb, cfg.Redis.Prefix),
 		AccountType: cfg.WeChat.AccountType, PreviewOpenIDs: cfg.Broadcast.PreviewOpenIDs,
 		RatePerSecond: cfg.Broadcast.RatePerSecond, Workers: cfg.Broadcast.Workers,
-		Location: loc, Logger: log,
+		Location: loc, Now: now, Logger: log,
+	})
+}
+
+// startBroadcasts is serve's part: the service on the live search index,
+// its workers on the server-lifetime context (they stop when it ends, and
+// workers.Wait waits for them). Without an AppSecret the WeChat API cannot
+// be called: broadcasts are off (nil) and a warning says why.
+func startBroadcasts(workCtx context.Context, workers *sync.WaitGroup, cfg config.Config, rdb redis.UniversalClient,
+	notices broadcast.Notices, now func() time.Time, log *slog.Logger) (*broadcast.Service, error) {
+	if cfg.WeChat.AppSecret == "" {
+		log.Warn("broadcasts are off: set EDUBOT_WECHAT_APP_SECRET (and wechat.app_id) to call the WeChat API")
+		return nil, nil
+	}
+	svc, err := newBroadcastService(cfg, rdb, notices, now, log)
+	if err != nil {
+		return nil, err
+	}
+	workers.Add(1)
+	go func() {
+		defer workers.Done()
+		_ = svc.Run(workCtx)
+	}()
+	return svc, nil
+}
+
+// mountBroadcasts adds /admin/api/broadcasts to the admin API's group.
+func mountBroadcasts(g *gin.RouterGroup, svc *broadcast.Service, log *slog.Logger) error {
+	if svc == nil {
+		return nil
+	}
+	return broadcastapi.Register(g, broadcastapi.Deps{
+		Service: svc, RequireRole: admin.RequireRole, Actor: admin.Actor, Audit: admin.Record, Logger: log,
 	})
 }
 

@@ -265,10 +265,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
+	bcast, err := startBroadcasts(workCtx, &workers, cfg, rdb, engine, now, log)
+	if err != nil {
+		return err
+	}
+	var mass bot.MassResultSink // MASSSENDJOBFINISH → the broadcast job
+	if bcast != nil {
+		mass = bcast
+	}
 	b := bot.New(botCfg, bot.Deps{
 		Matcher:  engine,
 		Store:    redisstore.New(rdb, prefix),
 		Recorder: recorder,
+		Mass:     mass,
 		Now:      now,
 		Log:      log,
 	})
@@ -293,10 +302,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	// The staff's API; other staff routes (broadcasts) join its group.
-	if _, err := admin.Register(router, admin.Deps{
+	adminAPI, err := admin.Register(router, admin.Deps{
 		Store: contentStore, Stats: recorder, Tokens: cfg.Admin.Tokens,
 		Logger: log, Now: now, Location: loc,
-	}); err != nil {
+	})
+	if err != nil {
+		return err
+	}
+	if err := mountBroadcasts(adminAPI, bcast, log); err != nil {
 		return err
 	}
 

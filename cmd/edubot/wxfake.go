@@ -42,7 +42,8 @@ func runWxfake(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fake.UserMessaged(openid, time.Now())
 	}
 	fake.OnCall(func(c wxfake.Call) {
-		fmt.Fprintf(stdout, "%s %s %s errcode=%d %s\n", c.Time.Format("15:04:05"), c.Method, c.Path, c.ErrCode, c.Body)
+		body := strings.ReplaceAll(strings.TrimSpace(string(c.Body)), *secret, "***")
+		fmt.Fprintf(stdout, "%s %s %s errcode=%d %s\n", c.Time.Format("15:04:05"), c.Method, c.Path, c.ErrCode, body)
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
