@@ -570,29 +570,79 @@ func TestTokenExpiresMidJob(t *testing.T) {
 	checkExactlyOnce(t, e, ids)
 }
 
-func TestUnauthorisedStopsTheJobWithAClearError(t *testing.T) {
+func TestWeChatRefusalStopsTheJobWithAClearError(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(*wxfake.Server)
+		code  string
+	}{
+		{"48001 unauthorised", func(f *wxfake.Server) { f.SetUnauthorized(wxfake.PathCustomSend, true) }, "48001"},
+		{"45009 API quota", func(f *wxfake.Server) { f.SetAPIQuota(wxfake.PathCustomSend, 0) }, "45009"},
+		{"40164 IP whitelist", func(f *wxfake.Server) { f.SetIPWhitelisted(false) }, "40164"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, wxfake.Config{})
+			manySubscribers(e, 10)
+			tc.setup(e.fake)
+			s := e.service(Options{Workers: 1})
+			ctx := context.Background()
+			j, _ := s.Create(ctx, Request{Notice: "n-typhoon", To: "subscribers"})
+			s.Confirm(ctx, j.ID, "li")
+			run(t, s)
+			j = waitState(t, s, j.ID, StateFailed)
+			if !strings.Contains(j.Error, tc.code) || j.Sent != 0 {
+				t.Errorf("job %+v, want failed naming %s", j, tc.code)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for j.FinishedAt.IsZero() && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+				j, _ = s.Get(ctx, j.ID)
+			}
+			if j.Failed != 1 || j.Cancelled != 9 || j.Errors[tc.code] != 1 {
+				t.Errorf("counts %+v, want 1 failed (%s) and 9 cancelled", j, tc.code)
+			}
+			if n := len(e.fake.Calls(wxfake.PathCustomSend)); n > 1 {
+				t.Errorf("%d send calls after WeChat said %s, want at most 1", n, tc.code)
+			}
+		})
+	}
+}
+
+// lossyAPI loses the reply of the first mass send: WeChat got the request
+// and sent it, the worker saw only a network error.
+type lossyAPI struct {
+	API
+	lost atomic.Bool
+}
+
+func (l *lossyAPI) MassSendText(ctx context.Context, to wxapi.MassTarget, text, clientMsgID string) (int64, error) {
+	id, err := l.API.MassSendText(ctx, to, text, clientMsgID)
+	if err == nil && l.lost.CompareAndSwap(false, true) {
+		return 0, errors.New("read tcp: connection reset by peer")
+	}
+	return id, err
+}
+
+func TestMassSendRetriedAfterLostReplyIsNotSentTwice(t *testing.T) {
 	e := newEnv(t, wxfake.Config{})
-	manySubscribers(e, 10)
-	e.fake.SetUnauthorized(wxfake.PathCustomSend, true)
-	s := e.service(Options{Workers: 1})
+	e.fake.AddFollower("tester")
+	e.fake.AddFollower("o1")
+	s := e.service(Options{PreviewOpenIDs: []string{"tester"}})
+	s.o.API = &lossyAPI{API: e.api}
 	ctx := context.Background()
-	j, _ := s.Create(ctx, Request{Notice: "n-typhoon", To: "subscribers"})
-	s.Confirm(ctx, j.ID, "li")
+	j, _ := s.Create(ctx, Request{Notice: "n-typhoon", To: "all"})
+	s.Preview(ctx, j.ID, nil, "li")
+	if _, err := s.Confirm(ctx, j.ID, "li"); err != nil {
+		t.Fatal(err)
+	}
 	run(t, s)
-	j = waitState(t, s, j.ID, StateFailed)
-	if !strings.Contains(j.Error, "48001") || j.Sent != 0 {
-		t.Errorf("job %+v, want failed naming 48001", j)
+	j = waitState(t, s, j.ID, StateSubmitted, StateFailed)
+	calls := e.fake.Calls(wxfake.PathMassSendAll)
+	if j.State != StateSubmitted || len(calls) != 2 || calls[1].ErrCode != wxfake.CodeClientMsgIDUsed {
+		t.Fatalf("job %s; calls %+v; want a retry answered 45065", j.State, calls)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for j.FinishedAt.IsZero() && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-		j, _ = s.Get(ctx, j.ID)
-	}
-	if j.Failed != 1 || j.Cancelled != 9 || j.Errors["48001"] != 1 {
-		t.Errorf("counts %+v, want 1 failed (48001) and 9 cancelled", j)
-	}
-	if n := len(e.fake.Calls(wxfake.PathCustomSend)); n != 1 {
-		t.Errorf("%d calls after WeChat said 48001, want 1", n)
+	if m := e.fake.Masses(); len(m) != 1 || m[0].MsgID != j.MsgID {
+		t.Errorf("masses %+v, job msg_id %d: want one send, recorded", m, j.MsgID)
 	}
 }
 
