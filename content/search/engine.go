@@ -150,33 +150,57 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		}
 		e.learnKeywords(f.Keywords, nil)
 	}
-	nd := make([]*doc, len(set.Notices))
-	fd := make([]*doc, len(set.FAQs))
-	var wg sync.WaitGroup
+	// Workers normalise and split batches of documents while this
+	// goroutine indexes the batches before them, in order.
+	total := len(set.Notices) + len(set.FAQs)
+	docs := make([]*doc, total)
+	const batch = 1024
+	nb := (total + batch - 1) / batch
+	done := make([]chan struct{}, nb)
+	jobs := make(chan int, nb)
+	for b := range nb {
+		done[b] = make(chan struct{})
+		jobs <- b
+	}
+	close(jobs)
 	workers := max(1, runtime.GOMAXPROCS(0))
+	// ahead bounds how many prepared batches wait, and so the memory held.
+	ahead := make(chan struct{}, 2*workers)
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for i := w; i < len(nd); i += workers {
-				nd[i] = e.docForNotice(set.Notices[i])
-			}
-			for i := w; i < len(fd); i += workers {
-				fd[i] = e.docForFAQ(set.FAQs[i])
+			for b := range jobs {
+				ahead <- struct{}{}
+				for i := b * batch; i < min(total, (b+1)*batch); i++ {
+					var d *doc
+					if i < len(set.Notices) {
+						d = e.docForNotice(set.Notices[i])
+					} else {
+						d = e.docForFAQ(set.FAQs[i-len(set.Notices)])
+					}
+					prepare(d)
+					docs[i] = d
+				}
+				close(done[b])
 			}
 		}()
 	}
-	wg.Wait()
 	e.ix.bulk = true
-	for i, n := range set.Notices {
-		e.remember(n.ID)
-		e.notices[n.ID] = n
-		e.ix.add(nd[i])
-	}
-	for i, f := range set.FAQs {
-		e.remember(f.ID)
-		e.faqs[f.ID] = f
-		e.ix.add(fd[i])
+	for b := range nb {
+		<-done[b]
+		for i := b * batch; i < min(total, (b+1)*batch); i++ {
+			if i < len(set.Notices) {
+				n := set.Notices[i]
+				e.remember(n.ID)
+				e.notices[n.ID] = n
+			} else {
+				f := set.FAQs[i-len(set.Notices)]
+				e.remember(f.ID)
+				e.faqs[f.ID] = f
+			}
+			e.ix.add(docs[i])
+			docs[i] = nil
+		}
+		<-ahead
 	}
 	for _, r := range set.Rules {
 		if err := e.upsertRuleLocked(r); err != nil {

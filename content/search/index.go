@@ -64,7 +64,8 @@ type doc struct {
 	fieldLen   [numFields]uint16
 	// text is the normalised fields while the document is being indexed.
 	text [numFields]string
-	src  any // *content.FAQ or *content.Notice
+	src  any                   // *content.FAQ or *content.Notice
+	pre  *[numFields][]preTerm // terms prepared by a bulk load, until indexed
 }
 
 // index is an inverted index over character bigrams (and Latin words). The
@@ -126,7 +127,13 @@ func hanKey(t string) (uint64, bool) {
 
 // termID returns the id of a term, adding it when add is set (-1 if absent).
 func (ix *index) termID(t string, add bool) int32 {
-	key, han := hanKey(t)
+	key, _ := hanKey(t)
+	return ix.termIDKey(key, t, add)
+}
+
+// termIDKey is termID with the term's hanKey (0 for a Latin word) known.
+func (ix *index) termIDKey(key uint64, t string, add bool) int32 {
+	han := key != 0
 	if han {
 		if id, ok := ix.hanVocab.get(key); ok {
 			return id
@@ -249,9 +256,9 @@ func (ix *index) add(d *doc) {
 	stamp := ix.addSeq
 	for f := field(0); f < numFields; f++ {
 		n := 0
-		termsOf(d.text[f], func(t string) {
+		count := func(key uint64, t string) {
 			n++
-			id := ix.termID(t, true)
+			id := ix.termIDKey(key, t, true)
 			if int(id) >= len(ix.seenBy) {
 				ix.seenBy = append(ix.seenBy, make([]int32, int(id)+1-len(ix.seenBy)+1024)...)
 				ix.slot = append(ix.slot, make([]int32, len(ix.seenBy)-len(ix.slot))...)
@@ -266,7 +273,17 @@ func (ix *index) add(d *doc) {
 			if ix.tfs[i][f] < 255 {
 				ix.tfs[i][f]++
 			}
-		})
+		}
+		if d.pre != nil {
+			for _, p := range d.pre[f] {
+				count(p.key, p.term)
+			}
+		} else {
+			termsOf(d.text[f], func(t string) {
+				key, _ := hanKey(t)
+				count(key, t)
+			})
+		}
 		n = min(n, 65535)
 		d.fieldLen[f] = uint16(n)
 		ix.lenSum[f] += float64(n)
@@ -290,6 +307,25 @@ func (ix *index) add(d *doc) {
 		ix.df[id]++
 	}
 	d.text = [numFields]string{}
+	d.pre = nil
+}
+
+// preTerm is a term of a document worked out before indexing.
+type preTerm struct {
+	key  uint64 // hanKey, 0 for a Latin word
+	term string
+}
+
+// prepare splits a document's fields into terms ahead of add; it touches
+// nothing shared, so bulk loads run it on every core.
+func prepare(d *doc) {
+	d.pre = new([numFields][]preTerm)
+	for f := field(0); f < numFields; f++ {
+		termsOf(d.text[f], func(t string) {
+			key, _ := hanKey(t)
+			d.pre[f] = append(d.pre[f], preTerm{key, t})
+		})
+	}
 }
 
 // remove marks a document dead and takes it out of the statistics; its
