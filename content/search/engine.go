@@ -40,11 +40,11 @@ type Options struct {
 // Engine is the live search index over a content set. All methods are safe
 // for concurrent use; updates apply incrementally while matching goes on.
 type Engine struct {
-	log    *slog.Logger
-	opts   Options
-	norm   *normalizer
-	stop   map[string]bool
-	common map[string]bool // general words: lexicon and built-in synonyms
+	log  *slog.Logger
+	opts Options
+	norm *normalizer
+	stop map[string]bool
+	weak map[string]bool // question words: 什么时候, 哪里, 怎么办
 
 	mu       sync.RWMutex
 	seg      *gse.Segmenter // AddToken races with Cut: written only under mu
@@ -92,7 +92,7 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		log: log, opts: opts, norm: norm, seg: seg,
-		stop: map[string]bool{}, common: map[string]bool{},
+		stop: map[string]bool{}, weak: map[string]bool{},
 		ix: newIndex(), regions: newRegionSet(),
 		notices: map[string]*content.Notice{}, faqs: map[string]*content.FAQ{}, rules: map[string]*content.Rule{},
 		learned: map[string]bool{},
@@ -112,6 +112,9 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	}
 	for _, w := range lexicon.StopWords() {
 		e.stop[w] = true
+	}
+	for _, w := range lexicon.WeakWords() {
+		e.weak[w] = true
 	}
 	for _, name := range e.regions.aliases {
 		e.learn(name)

@@ -53,9 +53,13 @@ type tuning struct {
 	maxLead     float64 // the lead counted at most
 	minRC       float64 // below this reverse coverage confidence shrinks
 	phraseMix   float64 // share of coverage taken from the best single statement
+	weakG       float64 // informativeness of question words (时间, 哪里)
+	fewMix      float64 // coverage weighs this much less per concept under three
+	longDamp    bool    // in questions of many concepts, unknown ones weigh less
+	futureF     float64 // factor for a coming year the content does not name
 }
 
-var tune = tuning{idfPow: 1, unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, unknownG: 1, sep: 0.5, maxLead: 0.2, minRC: 0, phraseMix: 0.2}
+var tune = tuning{idfPow: 1, unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, unknownG: 1, sep: 0.5, maxLead: 0.2, minRC: 0, phraseMix: 0.2, weakG: 0.5, fewMix: 0, longDamp: true, futureF: 0.4}
 
 // alt is one form of a concept, as index terms.
 type alt struct {
@@ -391,6 +395,9 @@ func (e *Engine) altOf(text string, credit float64, via string) alt {
 // informativeness says how much a word means on its own, from its frequency
 // in general language: 知道 or 时间 say little, 开学 or 厨师 a lot.
 func (e *Engine) informativeness(w string) float64 {
+	if e.weak[w] {
+		return tune.weakG
+	}
 	if e.learned[w] {
 		return 1
 	}
@@ -751,6 +758,10 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		w := c.g * math.Pow(idf(df, n), tune.idfPow)
 		if df == 0 {
 			w *= tune.unknownDamp
+			if k := len(q.concepts); tune.longDamp && k > 4 {
+				// A long message carries context the content need not hold.
+				w *= 4 / float64(k)
+			}
 		}
 		if utf8.RuneCountInString(c.word) == 1 {
 			w *= tune.singleW
@@ -773,6 +784,12 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	}()
 	if totalW == 0 || len(sc.docs) == 0 {
 		return nil
+	}
+	nConcepts := 0
+	for _, c := range q.concepts {
+		if c.weight > 0 {
+			nConcepts++
+		}
 	}
 	maxBM, maxCov := 0.0, 0.0
 	for _, num := range sc.docs {
@@ -834,7 +851,7 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		h.cov = tune.phraseMix*h.pc + (1-tune.phraseMix)*h.cov
 		f, notes := e.factors(d, q, in, now, h.rc >= 0.75 || (q.docIntent && h.cov >= 0.85))
 		h.notes = notes
-		h.conf = math.Min(1, combine(h.cov, h.rc)*f)
+		h.conf = math.Min(1, combine(h.cov, h.rc, nConcepts)*f)
 		if tune.minRC > 0 && h.rc < tune.minRC {
 			// The question says almost nothing of what the document is about.
 			h.conf *= math.Sqrt(h.rc / tune.minRC)
@@ -959,7 +976,7 @@ func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool)
 			notes = append(notes, "year asked")
 		case future:
 			// Content that does not name a coming year cannot speak for it.
-			f *= 0.6
+			f *= tune.futureF
 			notes = append(notes, "a coming year it does not name")
 		case len(d.years) > 0:
 			f *= 0.8
@@ -1006,9 +1023,12 @@ func overlapsInt(a, b []int) bool {
 // reverse coverage (how much of the document's own statement the question
 // holds) into one confidence: an F-measure that weighs coverage more, or a
 // linear mix when tune.beta is 0.
-func combine(cov, rc float64) float64 {
+func combine(cov, rc float64, concepts int) float64 {
 	if tune.beta == 0 {
-		return tune.covMix*cov + (1-tune.covMix)*rc
+		// With one or two concepts, covering them is easy: how much of the
+		// document's statement the question says then tells more.
+		mix := tune.covMix - tune.fewMix*float64(max(0, 3-concepts))
+		return mix*cov + (1-mix)*rc
 	}
 	b2 := tune.beta * tune.beta
 	if cov+rc == 0 {

@@ -34,8 +34,20 @@ func Words() string { return words }
 func Synonyms() [][]string {
 	var out [][]string
 	for _, line := range lines(synonyms) {
-		if f := strings.Fields(line); len(f) >= 2 {
+		if f := strings.Fields(strings.TrimPrefix(line, "~")); len(f) >= 2 {
 			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// WeakWords returns the question words of the lexicon (groups marked ~):
+// they say what kind of answer is wanted and count little for matching.
+func WeakWords() []string {
+	var out []string
+	for _, line := range lines(synonyms) {
+		if rest, ok := strings.CutPrefix(line, "~"); ok {
+			out = append(out, strings.Fields(rest)...)
 		}
 	}
 	return out
