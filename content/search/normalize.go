@@ -98,7 +98,27 @@ func (n *normalizer) Normalize(s string) string {
 	}
 	s = chineseYears(s)
 	s = canonicalGrades(s)
+	s = foldAnotA(s)
 	return cleanPunct(s)
+}
+
+// foldAnotA turns the spoken yes-no form "A不A…" / "A没A…" into "A…":
+// 放不放假 → 放假, 收不收钱 → 收钱, 有没有 → 有.
+func foldAnotA(s string) string {
+	if !strings.Contains(s, "不") && !strings.Contains(s, "没") {
+		return s
+	}
+	rs := []rune(s)
+	out := rs[:0:0]
+	for i := 0; i < len(rs); i++ {
+		if i+2 < len(rs) && (rs[i+1] == '不' || rs[i+1] == '没') && rs[i+2] == rs[i] && isCJK(rs[i]) {
+			out = append(out, rs[i])
+			i += 2
+			continue
+		}
+		out = append(out, rs[i])
+	}
+	return string(out)
 }
 
 // cleanPunct replaces punctuation and symbols with single spaces.

@@ -90,6 +90,8 @@ func TestNormalize(t *testing.T) {
 		{"short primary grade", "小一新生", "一年级新生"},
 		{"high school years are not a grade", "高中三年很快", "高中三年很快"},
 		{"upper case latin", "WiFi密码", "wifi密码"},
+		{"yes-no form", "明天放不放假", "明天放假"},
+		{"yes-no form with 没", "有没有通知", "有通知"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
