@@ -226,13 +226,6 @@ func latin(w string, fn func(string)) {
 	fn(w)
 }
 
-// bigramsOf returns the terms of a short normalised text, in order.
-func bigramsOf(norm string) []string {
-	var out []string
-	termsOf(norm, func(t string) { out = append(out, t) })
-	return out
-}
-
 // longField reports whether a field's postings go to the long lists, which
 // matching skips for very common terms.
 func longField(f field) bool { return f == fSummary || f == fAnswer || f == fBody }

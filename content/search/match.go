@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"regexp"
 	"slices"
@@ -41,25 +42,21 @@ type concept struct {
 	weight float64
 }
 
-// tuning holds the ranking's free parameters, chosen on held-out questions.
+// tuning holds the ranking's free parameters, chosen on one half of the
+// development questions and checked on the other.
 type tuning struct {
-	idfPow      float64 // how strongly rarity in the content weighs
 	unknownDamp float64 // weight of a concept the content lacks entirely
 	singleW     float64 // weight of a one-character concept
 	covMix      float64 // confidence = covMix×coverage + (1−covMix)×reverse coverage
-	unknownG    float64 // informativeness of a word the dictionary lacks
 	sep         float64 // confidence gained per point of lead over the runner-up
-	beta        float64 // F-measure weight of coverage over reverse coverage; 0: linear
 	maxLead     float64 // the lead counted at most
-	minRC       float64 // below this reverse coverage confidence shrinks
 	phraseMix   float64 // share of coverage taken from the best single statement
 	weakG       float64 // informativeness of question words (时间, 哪里)
-	fewMix      float64 // coverage weighs this much less per concept under three
 	longDamp    bool    // in questions of many concepts, unknown ones weigh less
 	futureF     float64 // factor for a coming year the content does not name
 }
 
-var tune = tuning{idfPow: 1, unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, unknownG: 1, sep: 0.5, maxLead: 0.2, minRC: 0, phraseMix: 0.2, weakG: 0.5, fewMix: 0, longDamp: true, futureF: 0.4}
+var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4}
 
 // alt is one form of a concept, as index terms.
 type alt struct {
@@ -404,7 +401,7 @@ func (e *Engine) informativeness(w string) float64 {
 	f, _, ok := e.seg.Find(w)
 	if !ok || f <= 0 {
 		// The segmenter's guess from characters it could not place.
-		return tune.unknownG
+		return 1
 	}
 	g := (math.Log(5.76e7/f) - 6) / 5
 	return math.Max(0.2, math.Min(1, g))
@@ -474,7 +471,7 @@ func (e *Engine) Match(ctx context.Context, q Query) Result {
 	e.mu.RLock()
 	res := e.matchLocked(q, now)
 	e.mu.RUnlock()
-	if e.log.Enabled(ctx, -4) && res.Explain != nil {
+	if e.log.Enabled(ctx, slog.LevelDebug) && res.Explain != nil {
 		e.log.DebugContext(ctx, "match explained", "decision", res.Decision.String(), "best", res.Best.ID,
 			"tokens", res.Explain.Tokens, "expansions", res.Explain.Expansions, "candidates", fmtCands(res.Explain.Candidates), "notes", res.Explain.Notes)
 	}
@@ -507,7 +504,7 @@ func (d Decision) String() string {
 func (e *Engine) matchLocked(in Query, now time.Time) Result {
 	q := e.analyzeLocked(in.Text, now)
 	res := Result{Analysis: q.an}
-	wantExplain := in.Explain || e.log.Enabled(context.Background(), -4)
+	wantExplain := in.Explain || e.log.Enabled(context.Background(), slog.LevelDebug)
 	var ex *Explain
 	if wantExplain {
 		ex = &Explain{Tokens: q.an.Tokens}
@@ -755,7 +752,7 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 				df++
 			}
 		}
-		w := c.g * math.Pow(idf(df, n), tune.idfPow)
+		w := c.g * idf(df, n)
 		if df == 0 {
 			w *= tune.unknownDamp
 			if k := len(q.concepts); tune.longDamp && k > 4 {
@@ -784,12 +781,6 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	}()
 	if totalW == 0 || len(sc.docs) == 0 {
 		return nil
-	}
-	nConcepts := 0
-	for _, c := range q.concepts {
-		if c.weight > 0 {
-			nConcepts++
-		}
 	}
 	maxBM, maxCov := 0.0, 0.0
 	for _, num := range sc.docs {
@@ -851,11 +842,7 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		h.cov = tune.phraseMix*h.pc + (1-tune.phraseMix)*h.cov
 		f, notes := e.factors(d, q, in, now, h.rc >= 0.75 || (q.docIntent && h.cov >= 0.85))
 		h.notes = notes
-		h.conf = math.Min(1, combine(h.cov, h.rc, nConcepts)*f)
-		if tune.minRC > 0 && h.rc < tune.minRC {
-			// The question says almost nothing of what the document is about.
-			h.conf *= math.Sqrt(h.rc / tune.minRC)
-		}
+		h.conf = math.Min(1, combine(h.cov, h.rc)*f)
 	}
 	sort.SliceStable(top, func(i, j int) bool { return top[i].conf > top[j].conf })
 	for i := range top {
@@ -1021,18 +1008,7 @@ func overlapsInt(a, b []int) bool {
 
 // combine turns coverage (how much of the question the document holds) and
 // reverse coverage (how much of the document's own statement the question
-// holds) into one confidence: an F-measure that weighs coverage more, or a
-// linear mix when tune.beta is 0.
-func combine(cov, rc float64, concepts int) float64 {
-	if tune.beta == 0 {
-		// With one or two concepts, covering them is easy: how much of the
-		// document's statement the question says then tells more.
-		mix := tune.covMix - tune.fewMix*float64(max(0, 3-concepts))
-		return mix*cov + (1-mix)*rc
-	}
-	b2 := tune.beta * tune.beta
-	if cov+rc == 0 {
-		return 0
-	}
-	return (1 + b2) * cov * rc / (b2*rc + cov)
+// holds) into one confidence.
+func combine(cov, rc float64) float64 {
+	return tune.covMix*cov + (1-tune.covMix)*rc
 }
