@@ -1,0 +1,378 @@
+package search
+
+// Understanding a question: normalise, find regions, years and intent,
+// segment into concepts, and expand each with synonyms and homophones.
+
+import (
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Credits of the forms a concept may take in content.
+const (
+	creditSynonym = 0.9
+	creditPinyin  = 0.85
+)
+
+// concept is one meaningful word of a question with the forms it may take
+// in content (itself, synonyms, homophones).
+type concept struct {
+	word string
+	alts []alt
+	g    float64 // general informativeness 0..1 (common words count less)
+	// weight is set by scoring: informativeness × idf in this content.
+	weight float64
+}
+
+// alt is one form of a concept, as index terms.
+type alt struct {
+	text   string
+	terms  []int32 // distinct bigram ids; -1 for a bigram the index lacks
+	credit float64
+	via    string // "", "synonym", "pinyin"
+}
+
+// query is a question analysed against the current index.
+type query struct {
+	an        Analysis
+	concepts  []concept
+	years     []int // years asked about (今年, 去年, 2025)
+	latest    bool  // 最新, 最近
+	docIntent bool  // asks for a notice itself (通知, 文件, 原文)
+	qterms    map[int32]bool
+}
+
+var (
+	yearNumRe = regexp.MustCompile(`(19|20)\d\d`)
+	relYears  = map[string]int{"今年": 0, "本年度": 0, "去年": -1, "上一年": -1, "前年": -2, "明年": 1}
+	latestRe  = regexp.MustCompile(`最新|最近|近期|新出的|刚出的`)
+	// docIntentRe: the asker wants the document itself, not an answer.
+	docIntentRe = regexp.MustCompile(`(那个|那篇|这个|这篇)?(通知|文件|原文|全文|文章|公告|通告|红头文件)(原文|全文)?`)
+)
+
+// Analyze says what the text names on its own: normalised form, meaningful
+// tokens, regions, grades and the role its writer states.
+func (e *Engine) Analyze(text string) Analysis {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.analyzeLocked(text, time.Time{}).an
+}
+
+// analyzeLocked builds the query; the caller holds mu for reading.
+func (e *Engine) analyzeLocked(text string, now time.Time) *query {
+	q := &query{qterms: map[int32]bool{}}
+	norm := e.norm.Normalize(text)
+	q.an.Normalized = norm
+	q.an.Role = roleIn(norm)
+	q.an.Grades = gradesIn(norm)
+	body := stripFiller(norm)
+	q.an.Regions, body = e.regions.find(body)
+
+	for w, d := range relYears {
+		if strings.Contains(body, w) {
+			if !now.IsZero() {
+				q.years = append(q.years, now.Year()+d)
+			}
+			body = strings.ReplaceAll(body, w, " ")
+		}
+	}
+	for _, m := range yearNumRe.FindAllString(body, -1) {
+		if y, err := strconv.Atoi(m); err == nil {
+			q.years = append(q.years, y)
+		}
+	}
+	if docIntentRe.MatchString(body) {
+		q.docIntent = true
+		body = docIntentRe.ReplaceAllString(body, " ")
+	}
+	if latestRe.MatchString(body) {
+		q.latest = true
+		body = latestRe.ReplaceAllString(body, " ")
+	}
+	// The whole question's bigrams, for the reverse coverage check.
+	termsOf(body, func(t string) {
+		if id := e.ix.termID(t, false); id >= 0 {
+			q.qterms[id] = true
+		}
+	})
+
+	var toks []string
+	for _, chunk := range strings.Fields(body) {
+		toks = append(toks, e.seg.Cut(chunk, true)...)
+	}
+	toks = e.mergeSingles(toks)
+	seen := map[string]bool{}
+	for _, t := range toks {
+		t = strings.TrimSpace(t)
+		if t == "" || e.stop[t] || seen[t] || strings.Trim(t, "0123456789年月日号点") == "" {
+			continue
+		}
+		seen[t] = true
+		for _, c := range e.conceptsOf(t) {
+			if seen[c.word] && c.word != t {
+				continue
+			}
+			seen[c.word] = true
+			q.concepts = append(q.concepts, c)
+			q.an.Tokens = append(q.an.Tokens, c.word)
+			for _, a := range c.alts {
+				for _, id := range a.terms {
+					if id >= 0 {
+						q.qterms[id] = true
+					}
+				}
+			}
+		}
+	}
+	q.an.Empty = len(q.concepts) == 0 && len(q.an.Regions) == 0 && len(q.an.Grades) == 0 && len(q.years) == 0 && !q.latest
+	return q
+}
+
+// mergeSingles joins runs of single Han characters that the segmenter could
+// not place into one token: typing mistakes (反校) come out as such runs.
+func (e *Engine) mergeSingles(toks []string) []string {
+	var out []string
+	var run []string
+	flush := func() {
+		if len(run) >= 2 {
+			out = append(out, strings.Join(run, ""))
+		} else {
+			out = append(out, run...)
+		}
+		run = run[:0]
+	}
+	for _, t := range toks {
+		r, n := utf8.DecodeRuneInString(t)
+		if n == len(t) && isCJK(r) && !e.stop[t] && len(e.syn[t]) == 0 {
+			run = append(run, t)
+			continue
+		}
+		flush()
+		out = append(out, t)
+	}
+	flush()
+	return out
+}
+
+// conceptsOf turns a token into concepts. A token the dictionary does not
+// know (the segmenter's guess from characters it could not place) is either
+// a typing mistake for a word of the content, found by its pinyin, or
+// characters that say nothing on their own and are split up.
+func (e *Engine) conceptsOf(t string) []concept {
+	if cs := e.pinyinConcepts(t); len(cs) > 0 {
+		return cs
+	}
+	if e.known(t) || utf8.RuneCountInString(t) == 1 || !hasHan(t) {
+		if parts := e.compoundParts(t); len(parts) > 1 {
+			var out []concept
+			for _, p := range parts {
+				if e.stop[p] {
+					continue
+				}
+				if c, ok := e.conceptOf(p); ok {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+		if c, ok := e.conceptOf(t); ok {
+			return []concept{c}
+		}
+		return nil
+	}
+	if c, ok := e.conceptOf(t); ok && (len(c.alts) > 1 || e.inIndex(c.alts[0]) || utf8.RuneCountInString(t) >= 3) {
+		// Three or more characters the segmenter kept together are a
+		// name or term the content may lack (专升本): it must count.
+		return []concept{c}
+	}
+	var out []concept
+	for _, r := range t {
+		s := string(r)
+		if e.stop[s] {
+			continue
+		}
+		if c, ok := e.conceptOf(s); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// pinyinConcepts reads a Latin word typed as pinyin (gaokao, zhongkao) as the
+// content's words that sound like it, two syllables at a time.
+func (e *Engine) pinyinConcepts(t string) []concept {
+	if len(t) < 4 || strings.ContainsFunc(t, func(r rune) bool { return r < 'a' || r > 'z' }) {
+		return nil
+	}
+	syl := e.ix.pinyin.split(t)
+	if len(syl) < 2 || len(syl)%2 != 0 {
+		return nil
+	}
+	var out []concept
+	for i := 0; i+1 < len(syl); i += 2 {
+		var best int32 = -1
+		for _, id := range e.ix.pinyin.byKey[syl[i]+" "+syl[i+1]] {
+			if e.ix.df[id] > 0 && (best < 0 || e.ix.df[id] > e.ix.df[best]) {
+				best = id
+			}
+		}
+		if best < 0 {
+			return nil
+		}
+		w := e.ix.terms[best]
+		c, ok := e.conceptOf(w)
+		if !ok {
+			return nil
+		}
+		c.word = t + "→" + w
+		for i := range c.alts {
+			c.alts[i].credit *= creditPinyin
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// compoundParts splits a long word with no synonyms of its own into the
+// fewest dictionary words of two or more characters that make it up
+// (秋季开学 → 秋季 开学), so each part matches, and expands, on its own.
+// It returns nil when the word should stay whole.
+func (e *Engine) compoundParts(t string) []string {
+	rs := []rune(t)
+	n := len(rs)
+	if n < 4 || len(e.syn[t]) > 0 || !hasHan(t) {
+		return nil
+	}
+	// best[i]: fewest parts covering rs[i:]; next[i]: end of the first part.
+	best := make([]int, n+1)
+	next := make([]int, n+1)
+	for i := n - 1; i >= 0; i-- {
+		best[i] = -1
+		for j := i + 2; j <= n && j-i <= 6; j++ {
+			if j-i == n || best[j] < 0 {
+				continue
+			}
+			if !e.known(string(rs[i:j])) {
+				continue
+			}
+			if best[i] < 0 || best[j]+1 < best[i] {
+				best[i], next[i] = best[j]+1, j
+			}
+		}
+	}
+	if best[0] < 2 {
+		return nil
+	}
+	var out []string
+	for i := 0; i < n; i = next[i] {
+		out = append(out, string(rs[i:next[i]]))
+	}
+	return out
+}
+
+// known reports whether the dictionary, the lexicon or the content knows w.
+func (e *Engine) known(w string) bool {
+	if e.learned[w] {
+		return true
+	}
+	f, _, ok := e.seg.Find(w)
+	return ok && f > 0
+}
+
+// inIndex reports whether every term of a form occurs in live content.
+func (e *Engine) inIndex(a alt) bool {
+	for _, id := range a.terms {
+		if id < 0 || e.ix.df[id] == 0 {
+			return false
+		}
+	}
+	return len(a.terms) > 0
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if isCJK(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// conceptOf turns a token into a concept with its forms.
+func (e *Engine) conceptOf(t string) (concept, bool) {
+	c := concept{word: t, g: e.informativeness(t)}
+	single := utf8.RuneCountInString(t) == 1
+	if !single {
+		c.alts = append(c.alts, e.altOf(t, 1, ""))
+	}
+	for _, s := range e.syn[t] {
+		if utf8.RuneCountInString(s) >= 2 {
+			c.alts = append(c.alts, e.altOf(s, creditSynonym, "synonym"))
+		}
+	}
+	if len(c.alts) == 0 {
+		return c, false // a lone character with no synonyms says too little
+	}
+	// Homophones for the bigrams the index lacks: pinyin typing mistakes.
+	base := c.alts[0]
+	if !single && base.via == "" {
+		rs := []rune(t)
+		for i := 0; i+1 < len(rs); i++ {
+			bg := string(rs[i : i+2])
+			if id := e.ix.termID(bg, false); id >= 0 && e.ix.df[id] > 0 {
+				continue
+			}
+			tried := 0
+			for _, id := range e.ix.pinyin.sounds(bg) {
+				if e.ix.df[id] == 0 || tried >= 3 {
+					continue
+				}
+				tried++
+				fixed := string(rs[:i]) + e.ix.terms[id] + string(rs[i+2:])
+				if !e.known(fixed) && !e.known(e.ix.terms[id]) {
+					continue // a homophone that is no word: 反校 → 范校
+				}
+				c.alts = append(c.alts, e.altOf(fixed, creditPinyin, "pinyin"))
+				for _, s := range e.syn[fixed] {
+					c.alts = append(c.alts, e.altOf(s, creditPinyin*creditSynonym, "pinyin+synonym"))
+				}
+			}
+		}
+	}
+	return c, true
+}
+
+// altOf makes a form from normalised text.
+func (e *Engine) altOf(text string, credit float64, via string) alt {
+	a := alt{text: text, credit: credit, via: via}
+	seen := map[string]bool{}
+	termsOf(text, func(t string) {
+		if !seen[t] {
+			seen[t] = true
+			a.terms = append(a.terms, e.ix.termID(t, false))
+		}
+	})
+	return a
+}
+
+// informativeness says how much a word means on its own, from its frequency
+// in general language: 知道 or 时间 say little, 开学 or 厨师 a lot.
+func (e *Engine) informativeness(w string) float64 {
+	if e.weak[w] {
+		return tune.weakG
+	}
+	if e.learned[w] {
+		return 1
+	}
+	f, _, ok := e.seg.Find(w)
+	if !ok || f <= 0 {
+		// The segmenter's guess from characters it could not place.
+		return 1
+	}
+	g := (math.Log(5.76e7/f) - 6) / 5
+	return math.Max(0.2, math.Min(1, g))
+}
