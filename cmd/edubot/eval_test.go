@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeQuestions writes a question file for the built-in sample set.
+func writeQuestions(t *testing.T, lines ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "q.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestEvalReportsAndGates(t *testing.T) {
+	good := writeQuestions(t,
+		`{"id":"a1","query":"中考成绩在哪查","expect":["faq-zhongkao-score"],"kind":"faq"}`,
+		`{"id":"a2","query":"一年级报名要准备什么材料","expect":["faq-enrollment-documents"],"kind":"faq"}`,
+		`{"id":"a3","query":"附近哪家奶茶好喝","expect":[],"kind":"none"}`,
+	)
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"eval", "--questions", good, "--now", "2026-11-22", "--json", "--gate"}, &out, &errb)
+	if err != nil {
+		t.Fatalf("eval: %v\n%s", err, errb.String())
+	}
+	var rep evalReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("--json output does not parse: %v\n%s", err, out.String())
+	}
+	if rep.All.Questions != 3 || rep.All.Answerable != 2 || rep.All.None != 1 {
+		t.Errorf("counts %+v", rep.All)
+	}
+	if rep.All.Top1 != 1 || rep.All.WrongRate != 0 || rep.All.FallNone != 1 {
+		t.Errorf("figures %+v, misses %+v", rep.All, rep.Misses)
+	}
+	if rep.Kinds["faq"] == nil || rep.Kinds["faq"].Answerable != 2 {
+		t.Errorf("per kind %+v", rep.Kinds)
+	}
+
+	// An expectation the sample set cannot meet: the gate must fail and
+	// the text report must show the miss and the confusion.
+	bad := writeQuestions(t,
+		`{"id":"b1","query":"中考成绩在哪查","expect":["faq-grade1-signup"],"kind":"faq"}`,
+	)
+	out.Reset()
+	err = run(context.Background(), []string{"eval", "--questions", bad, "--now", "2026-11-22", "--gate"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "quality gate failed") {
+		t.Fatalf("gate did not fail: %v", err)
+	}
+	for _, want := range []string{"top-1", "misses:", "b1", "faq-grade1-signup <- faq-zhongkao-score", "p99"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestEvalExplain(t *testing.T) {
+	q := writeQuestions(t, `{"id":"x1","query":"中考成績在哪裡查","expect":["faq-zhongkao-score"],"kind":"faq"}`)
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"eval", "--questions", q, "--explain", "x1"}, &out, &errb); err != nil {
+		t.Fatalf("eval: %v", err)
+	}
+	for _, want := range []string{"explain:", "tokens:", "中考", "faq-zhongkao-score", "confidence"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("explain lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"eval", "--questions", q, "--explain", "nope"}, &out, &errb); err == nil {
+		t.Error("--explain of an unknown id did not fail")
+	}
+}
+
+func TestEvalBadInput(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"eval"}, &out, &errb); err == nil {
+		t.Error("missing --questions accepted")
+	}
+	broken := writeQuestions(t, `{"id":"c1","query":"开学"}`, `{not json`)
+	err := run(context.Background(), []string{"eval", "--questions", broken}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), ":2:") {
+		t.Errorf("want an error naming line 2, got %v", err)
+	}
+	q := writeQuestions(t, `{"id":"c1","query":"开学","expect":[]}`)
+	if err := run(context.Background(), []string{"eval", "--questions", q, "--content", t.TempDir() + "/missing"}, &out, &errb); err == nil {
+		t.Error("missing content folder accepted")
+	}
+}
