@@ -293,7 +293,14 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		h.cov = tune.phraseMix*h.pc + (1-tune.phraseMix)*h.cov
 		f, notes := e.factors(d, q, in, now, h.rc >= 0.75 || (q.docIntent && h.cov >= 0.85))
 		h.notes = notes
-		h.conf = math.Min(1, combine(h.cov, h.rc)*f)
+		rc := h.rc
+		if q.docIntent && d.kind == KindNotice {
+			// A document asked for by description: what counts is how much
+			// of the description it holds, not how much of its long title
+			// the description repeats.
+			rc = math.Max(rc, h.cov)
+		}
+		h.conf = math.Min(1, combine(h.cov, rc)*f)
 	}
 	sort.SliceStable(top, func(i, j int) bool { return top[i].conf > top[j].conf })
 	for i := range top {
@@ -403,7 +410,7 @@ func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool)
 		notes = append(notes, "other audience")
 	}
 	if q.docIntent && d.kind == KindFAQ {
-		f *= 0.9
+		f *= 0.8
 		notes = append(notes, "a document was asked for")
 	}
 	if len(q.years) > 0 {

@@ -206,7 +206,7 @@ func (r *regionSet) regionFactor(p regionPlan, docRegion string, mentioned bool)
 	case docRegion == p.want || mentioned:
 		return 1.04, "region matches"
 	case r.wide(docRegion):
-		return 0.93, "city-wide answer for a county"
+		return 0.9, "city-wide answer for a county"
 	case p.stated:
 		return 0, "other county"
 	default:
