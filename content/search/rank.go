@@ -300,7 +300,9 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 			// the description repeats.
 			rc = math.Max(rc, h.cov)
 		}
-		h.conf = math.Min(1, combine(h.cov, rc)*f)
+		// Not capped yet: a newer edition must still outrank an older one
+		// when both match fully.
+		h.conf = combine(h.cov, rc) * f
 	}
 	sort.SliceStable(top, func(i, j int) bool { return top[i].conf > top[j].conf })
 	for i := range top {
@@ -311,7 +313,10 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	if len(top) > 1 {
 		lead -= top[1].conf
 	}
-	top[0].conf = math.Min(1, top[0].conf+tune.sep*math.Min(lead, tune.maxLead))
+	top[0].conf += tune.sep * math.Min(lead, tune.maxLead)
+	for i := range top {
+		top[i].conf = math.Min(1, top[i].conf)
+	}
 	return top
 }
 
