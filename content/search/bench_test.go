@@ -96,6 +96,7 @@ var scale struct {
 	set     *content.Set
 	build   time.Duration
 	heapMiB float64
+	ixMiB   float64
 	sysMiB  float64
 	err     error
 }
@@ -113,6 +114,7 @@ func scaleEngine(b *testing.B) *Engine {
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		scale.heapMiB = float64(after.HeapAlloc) / (1 << 20)
+		scale.ixMiB = float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
 		scale.sysMiB = float64(after.Sys) / (1 << 20)
 	})
 	if scale.err != nil {
@@ -123,7 +125,8 @@ func scaleEngine(b *testing.B) *Engine {
 
 // BenchmarkMatchScale matches against 100,000 notices and 5,000 FAQs and
 // reports the index build time, the live heap after building (content
-// included), the memory obtained from the OS (peak of the process), and
+// included) and the index's share of it, the memory obtained from the OS
+// (the process's peak), and
 // the p50/p99 latency of one Match. Run with
 //
 //	go test -tags ne -run '^$' -bench MatchScale -benchtime 5000x ./content/search/
@@ -145,6 +148,7 @@ func BenchmarkMatchScale(b *testing.B) {
 	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds()), "p99-µs")
 	b.ReportMetric(scale.build.Seconds(), "build-s")
 	b.ReportMetric(scale.heapMiB, "heap-MiB")
+	b.ReportMetric(scale.ixMiB, "index-MiB")
 	b.ReportMetric(scale.sysMiB, "sys-MiB")
 }
 

@@ -188,9 +188,10 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		}()
 	}
 	e.ix.bulk = true
+	var addErr error
 	for b := range nb {
 		<-done[b]
-		for i := b * batch; i < min(total, (b+1)*batch); i++ {
+		for i := b * batch; i < min(total, (b+1)*batch) && addErr == nil; i++ {
 			if i < len(set.Notices) {
 				n := set.Notices[i]
 				e.remember(n.ID)
@@ -200,10 +201,13 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 				e.remember(f.ID)
 				e.faqs[f.ID] = f
 			}
-			e.ix.add(docs[i])
+			addErr = e.ix.add(docs[i])
 			docs[i] = nil
 		}
-		<-ahead
+		<-ahead // after an error too: the workers must run out
+	}
+	if addErr != nil {
+		return nil, addErr
 	}
 	for _, r := range set.Rules {
 		if err := e.upsertRuleLocked(r); err != nil {
@@ -414,8 +418,7 @@ func (e *Engine) upsertNoticeLocked(n *content.Notice) error {
 	e.remember(n.ID)
 	e.notices[n.ID] = n
 	e.learnKeywords(n.Keywords, n.Tags)
-	e.ix.add(e.docForNotice(n))
-	return nil
+	return e.ix.add(e.docForNotice(n))
 }
 
 func (e *Engine) upsertFAQLocked(f *content.FAQ) error {
@@ -425,8 +428,7 @@ func (e *Engine) upsertFAQLocked(f *content.FAQ) error {
 	e.remember(f.ID)
 	e.faqs[f.ID] = f
 	e.learnKeywords(f.Keywords, nil)
-	e.ix.add(e.docForFAQ(f))
-	return nil
+	return e.ix.add(e.docForFAQ(f))
 }
 
 func (e *Engine) upsertRuleLocked(r *content.Rule) error {

@@ -18,7 +18,7 @@ type hanSlot struct {
 
 func newHanMap(hint int) *hanMap {
 	size := 1024
-	for size < 2*hint {
+	for size*3 < 4*hint {
 		size *= 2
 	}
 	m := &hanMap{}
@@ -53,7 +53,7 @@ func (m *hanMap) get(key uint64) (int32, bool) {
 
 // put sets the id of a key that is not in the map yet.
 func (m *hanMap) put(key uint64, id int32) {
-	if 2*(m.n+1) > len(m.slots) {
+	if 4*(m.n+1) > 3*len(m.slots) { // load factor at most 3/4
 		old := m.slots
 		m.alloc(2 * len(old))
 		m.n = 0

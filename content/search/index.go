@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,11 +36,23 @@ var fieldWeight = [numFields]float64{3.0, 3.0, 2.0, 1.5, 1.0, 0.6}
 // the confidence that the document answers the question.
 var fieldQuality = [numFields]float64{1.0, 1.0, 0.9, 0.75, 0.6, 0.45}
 
-// posting says that a term occurs tf times in one field of one document.
-type posting struct {
-	doc   int32
-	field field
-	tf    uint8
+// posting says that a term occurs tf times in one field of one document,
+// packed in 32 bits (document number 24, field 3, count 5): the postings are
+// most of the index's memory.
+type posting uint32
+
+// maxDocs is the most document numbers postings can hold.
+const maxDocs = 1 << 24
+
+func mkPosting(doc int32, f field, tf uint8) posting {
+	return posting(uint32(doc)<<8 | uint32(f)<<5 | uint32(min(tf, 31)))
+}
+
+func (p posting) doc() int32   { return int32(p >> 8) }
+func (p posting) field() field { return field(p>>5) & 7 }
+func (p posting) tf() uint8    { return uint8(p & 31) }
+func (p posting) withDoc(d int32) posting {
+	return posting(uint32(d)<<8 | uint32(p)&0xff)
 }
 
 // doc is one indexed FAQ or notice. Documents are never changed in place:
@@ -232,11 +245,17 @@ func longField(f field) bool { return f == fSummary || f == fAnswer || f == fBod
 
 // add indexes a document whose fields are already normalised (d.text); the
 // text is dropped afterwards, textOf gives it back for removal.
-func (ix *index) add(d *doc) {
-	num := int32(len(ix.docs))
+func (ix *index) add(d *doc) error {
 	if old, ok := ix.byID[d.id]; ok {
 		ix.remove(old)
 	}
+	if len(ix.docs) >= maxDocs && ix.dead > 0 {
+		ix.compact()
+	}
+	if len(ix.docs) >= maxDocs {
+		return fmt.Errorf("search: index full (%d documents)", maxDocs)
+	}
+	num := int32(len(ix.docs))
 	ix.docs = append(ix.docs, d)
 	d.alive = true
 	ix.byID[d.id] = num
@@ -290,7 +309,7 @@ func (ix *index) add(d *doc) {
 			if c[f] == 0 {
 				continue
 			}
-			p := posting{doc: num, field: f, tf: c[f]}
+			p := mkPosting(num, f, c[f])
 			if longField(f) {
 				ix.long[id] = append(ix.long[id], p)
 			} else {
@@ -301,6 +320,7 @@ func (ix *index) add(d *doc) {
 	}
 	d.text = [numFields]string{}
 	d.pre = nil
+	return nil
 }
 
 // preTerm is a term of a document worked out before indexing.
@@ -366,9 +386,8 @@ func (ix *index) compact() {
 		for t, ps := range lists {
 			out := ps[:0]
 			for _, p := range ps {
-				if n := renum[p.doc]; n >= 0 {
-					p.doc = n
-					out = append(out, p)
+				if n := renum[p.doc()]; n >= 0 {
+					out = append(out, p.withDoc(n))
 				}
 			}
 			lists[t] = out
@@ -385,17 +404,6 @@ func (ix *index) compact() {
 		ix.dmention = append(ix.dmention, ix.mentionNum(d.mentions))
 	}
 	ix.dead = 0
-}
-
-// trim gives back the spare capacity of the posting lists after a bulk load.
-func (ix *index) trim() {
-	for _, lists := range [][][]posting{ix.postings, ix.long} {
-		for t, ps := range lists {
-			if cap(ps) > len(ps)+len(ps)/8+4 {
-				lists[t] = slices.Clip(slices.Clone(ps))
-			}
-		}
-	}
 }
 
 // mentionNum is the region number of the one region a document's statement
@@ -466,6 +474,17 @@ func (ix *index) regionNum(r string) int32 {
 	ix.regionNo[r] = n
 	ix.regions = append(ix.regions, r)
 	return n
+}
+
+// trim gives back the spare capacity of the posting lists after a bulk load.
+func (ix *index) trim() {
+	for _, lists := range [][][]posting{ix.postings, ix.long} {
+		for t, ps := range lists {
+			if cap(ps) > len(ps)+len(ps)/8+4 {
+				lists[t] = slices.Clip(slices.Clone(ps))
+			}
+		}
+	}
 }
 
 // avgLen is the mean length of a field over live documents that have it.

@@ -142,15 +142,16 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 				}
 				for _, ps := range lists {
 					for _, p := range ps {
-						if anyDead && !ix.docs[p.doc].alive {
+						doc := p.doc()
+						if anyDead && !ix.docs[doc].alive {
 							continue
 						}
-						key := p.doc*int32(numFields) + int32(p.field)
+						key := doc*int32(numFields) + int32(p.field())
 						if sc.cnt[key] == 0 {
 							sc.touched = append(sc.touched, key)
-							sc.tf[key] = p.tf
-						} else if p.tf < sc.tf[key] {
-							sc.tf[key] = p.tf
+							sc.tf[key] = p.tf()
+						} else if tf := p.tf(); tf < sc.tf[key] {
+							sc.tf[key] = tf
 						}
 						sc.cnt[key]++
 					}
