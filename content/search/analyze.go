@@ -16,6 +16,9 @@ import (
 const (
 	creditSynonym = 0.9
 	creditPinyin  = 0.85
+	// creditNonWord is the literal form of a token that is no word when a
+	// homophone is one.
+	creditNonWord = 0.5
 )
 
 // concept is one meaningful word of a question with the forms it may take
@@ -318,12 +321,16 @@ func (e *Engine) conceptOf(t string) (concept, bool) {
 		return c, false // a lone character with no synonyms says too little
 	}
 	// Homophones for the bigrams the index lacks: pinyin typing mistakes.
+	// A token that is no word at all may also hit a bigram that only spans
+	// two words of the content (学及 in 转学及学籍): its homophones that
+	// are words (学籍) are tried too, and then preferred.
 	base := c.alts[0]
 	if !single && base.via == "" {
+		word := e.known(t)
 		rs := []rune(t)
 		for i := 0; i+1 < len(rs); i++ {
 			bg := string(rs[i : i+2])
-			if id := e.ix.termID(bg, false); id >= 0 && e.ix.df[id] > 0 {
+			if id := e.ix.termID(bg, false); id >= 0 && e.ix.df[id] > 0 && (word || e.known(bg)) {
 				continue
 			}
 			tried := 0
@@ -336,11 +343,17 @@ func (e *Engine) conceptOf(t string) (concept, bool) {
 				if !e.known(fixed) && !e.known(e.ix.terms[id]) {
 					continue // a homophone that is no word: 反校 → 范校
 				}
+				if fixed == t {
+					continue
+				}
 				c.alts = append(c.alts, e.altOf(fixed, creditPinyin, "pinyin"))
 				for _, s := range e.syn[fixed] {
 					c.alts = append(c.alts, e.altOf(s, creditPinyin*creditSynonym, "pinyin+synonym"))
 				}
 			}
+		}
+		if !word && len(c.alts) > 1 && c.alts[1].via == "pinyin" {
+			c.alts[0].credit = creditNonWord
 		}
 	}
 	return c, true

@@ -161,6 +161,7 @@ func TestMatch(t *testing.T) {
 		{"full-width question", Query{Text: "食堂每餐收多少钱？"}, "faq-canteen"},
 		{"traditional characters", Query{Text: "學校食堂每餐收多少錢"}, "faq-canteen"},
 		{"pinyin typo", Query{Text: "孩子进视了怎么办"}, "faq-myopia"},
+		{"pinyin typo inside a longer word", Query{Text: "食堂伙十费"}, "faq-canteen"},
 		{"set synonym", Query{Text: "孩子视力下降学校管吗"}, "faq-myopia"},
 		{"grade alias picks the grade", Query{Text: "七年级报名带啥材料"}, "faq-grade7-docs"},
 		{"digit grade", Query{Text: "1年级报名材料"}, "faq-grade1-docs"},
