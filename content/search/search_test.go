@@ -318,3 +318,27 @@ func TestHanMapGrows(t *testing.T) {
 		t.Error("found a key never put")
 	}
 }
+
+// TestManyEditsCompact edits one FAQ until the index compacts away the old
+// versions; matching must still find every document by its current words.
+func TestManyEditsCompact(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	for i := 0; i < 1500; i++ {
+		f := &content.FAQ{ID: "faq-edit", Question: fmt.Sprintf("第%d版作文比赛怎么报名？", i), Answer: "见通知。", Keywords: []string{"作文比赛"}}
+		if err := e.UpsertFAQ(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.ix.dead >= 1000 {
+		t.Fatalf("no compaction: %d dead documents", e.ix.dead)
+	}
+	for text, want := range map[string]string{"作文比赛怎么报名": "faq-edit", "食堂一餐多少钱": "faq-canteen", "普宁秋季几号开学": "n-puning-term"} {
+		if got := answer(e.Match(ctx, Query{Text: text, Now: testNow})); got != want {
+			t.Errorf("after compaction %q got %q, want %q", text, got, want)
+		}
+	}
+	if n := len(e.Snapshot().FAQs); n != 6 {
+		t.Errorf("snapshot has %d FAQs, want 6", n)
+	}
+}
