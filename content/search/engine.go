@@ -20,7 +20,7 @@ import (
 
 // Default thresholds; see Options.
 const (
-	DefaultThreshold    = 0.45
+	DefaultThreshold    = 0.46
 	DefaultChoiceMargin = 0.035
 )
 
