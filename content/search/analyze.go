@@ -21,6 +21,9 @@ const (
 	creditNonWord = 0.5
 )
 
+// maxQueryRunes is how much of a message is read.
+const maxQueryRunes = 400
+
 // concept is one meaningful word of a question with the forms it may take
 // in content (itself, synonyms, homophones).
 type concept struct {
@@ -68,6 +71,10 @@ func (e *Engine) Analyze(text string) Analysis {
 // analyzeLocked builds the query; the caller holds mu for reading.
 func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	q := &query{qterms: map[int32]bool{}}
+	if utf8.RuneCountInString(text) > maxQueryRunes {
+		// Nobody asks a question this long; the cut keeps matching fast.
+		text = string([]rune(text)[:maxQueryRunes])
+	}
 	norm := e.norm.Normalize(text)
 	q.an.Normalized = norm
 	q.an.Role = roleIn(norm)

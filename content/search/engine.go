@@ -130,6 +130,9 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	if set == nil {
 		set = &content.Set{}
 	}
+	if err := validateSet(set); err != nil {
+		return nil, err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, n := range set.Notices {
@@ -142,15 +145,9 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	// Normalising is the costly part of a bulk load and needs no lock of
 	// the index: do it on every core, then index in order.
 	for _, n := range set.Notices {
-		if n == nil {
-			return nil, fmt.Errorf("search: nil notice")
-		}
 		e.learnKeywords(n.Keywords, n.Tags)
 	}
 	for _, f := range set.FAQs {
-		if f == nil {
-			return nil, fmt.Errorf("search: nil FAQ")
-		}
 		e.learnKeywords(f.Keywords, nil)
 	}
 	// Workers normalise and split batches of documents while this
@@ -217,6 +214,44 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	e.ix.buildPinyin(workers)
 	e.ix.trim()
 	return e, nil
+}
+
+// validateSet checks every item on its own: a bad one is a clear error
+// here rather than a surprise while matching.
+func validateSet(set *content.Set) error {
+	for _, n := range set.Notices {
+		if n == nil {
+			return fmt.Errorf("search: nil notice")
+		}
+		if err := n.Validate(); err != nil {
+			return fmt.Errorf("search: notice: %w", err)
+		}
+	}
+	for _, f := range set.FAQs {
+		if f == nil {
+			return fmt.Errorf("search: nil FAQ")
+		}
+		if err := f.Validate(); err != nil {
+			return fmt.Errorf("search: faq: %w", err)
+		}
+	}
+	for _, r := range set.Rules {
+		if r == nil {
+			return fmt.Errorf("search: nil rule")
+		}
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("search: rule: %w", err)
+		}
+	}
+	for _, g := range set.Synonyms {
+		if g == nil {
+			return fmt.Errorf("search: nil synonym group")
+		}
+		if err := g.Validate(); err != nil {
+			return fmt.Errorf("search: synonyms: %w", err)
+		}
+	}
+	return nil
 }
 
 // newSegmenter loads the embedded word list into gse without touching the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -257,6 +258,12 @@ func TestUpdates(t *testing.T) {
 	}
 	if err := e.UpsertNotice(&content.Notice{ID: "bad id"}); err == nil {
 		t.Error("invalid notice accepted")
+	}
+	if _, err := New(&content.Set{FAQs: []*content.FAQ{{ID: "faq-x", Question: "问题？"}}}, Options{}); err == nil || !strings.Contains(err.Error(), "answer") {
+		t.Errorf("New accepted a FAQ without an answer: %v", err)
+	}
+	if _, err := New(&content.Set{Notices: []*content.Notice{nil}}, Options{}); err == nil {
+		t.Error("New accepted a nil notice")
 	}
 	if err := e.SetSynonyms([]*content.SynonymGroup{{ID: "syn-x", Words: []string{"伙食费", "餐费"}}}); err != nil {
 		t.Fatal(err)
