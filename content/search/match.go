@@ -81,6 +81,21 @@ func (e *Engine) matchLocked(in Query, now time.Time) Result {
 		return res
 	}
 	if len(q.concepts) == 0 {
+		if q.latest && q.docIntent {
+			// "最新通知": nothing to match, but a clear request for the
+			// newest notice (of the asker's region, not expired).
+			if num, ok := e.newestNotice(q, in, now); ok {
+				d := e.ix.docs[num]
+				res.Decision = Answer
+				res.Best = Candidate{Kind: d.kind, ID: d.id, Title: d.title, Confidence: e.opts.Threshold}
+				res.Top = []Candidate{res.Best}
+				if ex != nil {
+					ex.Candidates = res.Top
+					ex.Notes = append(ex.Notes, "newest notice asked for")
+				}
+				return res
+			}
+		}
 		if ex != nil {
 			ex.Notes = append(ex.Notes, "nothing meaningful to match")
 		}
@@ -189,4 +204,25 @@ func jaccard(a, b []int32) float64 {
 		return 0
 	}
 	return float64(inter) / float64(u)
+}
+
+// newestNotice finds the newest live, unexpired notice that fits the
+// question's region (a county's own or a city-wide one).
+func (e *Engine) newestNotice(q *query, in Query, now time.Time) (int32, bool) {
+	plan := e.regions.plan(q.an.Regions, in.Region)
+	best, bestF, found := int32(0), 0.0, false
+	for num, d := range e.ix.docs {
+		if !d.alive || d.kind != KindNotice || (!d.expires.IsZero() && now.After(d.expires.AddDate(0, 0, 1))) || d.date.After(now) {
+			continue
+		}
+		// The county's own notices first, then city-wide ones.
+		f, _ := e.regions.regionFactor(plan, d.region, slices.Contains(d.mentions, plan.want))
+		if f < 0.9 {
+			continue
+		}
+		if !found || f > bestF || (f == bestF && d.date.After(e.ix.docs[best].date)) {
+			best, bestF, found = int32(num), f, true
+		}
+	}
+	return best, found
 }

@@ -178,6 +178,8 @@ func TestMatch(t *testing.T) {
 		{"last year resolves against now", Query{Text: "去年中考报名通知"}, "n-exam-2025"},
 		{"newest edition by default", Query{Text: "中考报名通知"}, "n-exam-2026"},
 		{"expired notice asked by description", Query{Text: "台风停课的那个紧急通知"}, "n-storm-2024"},
+		{"newest notice", Query{Text: "有什么最新通知"}, "n-city-term"},
+		{"newest notice of a county", Query{Text: "惠来最新的通知"}, "n-huilai-term"},
 		{"unrelated question falls back", Query{Text: "附近哪家火锅店好吃"}, ""},
 		{"place outside the area falls back", Query{Text: "广州秋季开学安排"}, ""},
 		{"greeting alone falls back", Query{Text: "在吗老师"}, ""},
