@@ -1,8 +1,10 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -349,5 +351,31 @@ func TestManyEditsCompact(t *testing.T) {
 	}
 	if n := len(e.Snapshot().FAQs); n != 6 {
 		t.Errorf("snapshot has %d FAQs, want 6", n)
+	}
+}
+
+func TestExplainLoggedAtDebug(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e, err := New(testSet(), Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.Match(context.Background(), Query{Text: "食堂一餐多少钱", Now: testNow})
+	if r.Explain != nil {
+		t.Error("Explain filled without Query.Explain")
+	}
+	out := buf.String()
+	for _, want := range []string{"match explained", "faq-canteen", "食堂"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("debug log lacks %q: %s", want, out)
+		}
+	}
+	// At info level nothing about the message is logged.
+	buf.Reset()
+	quiet, _ := New(testSet(), Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	quiet.Match(context.Background(), Query{Text: "食堂一餐多少钱", Now: testNow})
+	if buf.Len() != 0 {
+		t.Errorf("info-level logger got: %s", buf.String())
 	}
 }
