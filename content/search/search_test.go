@@ -379,3 +379,40 @@ func TestExplainLoggedAtDebug(t *testing.T) {
 		t.Errorf("info-level logger got: %s", buf.String())
 	}
 }
+
+// TestOtherBureau: a bureau of another province, whose regions only its
+// content names, gets the same region behaviour.
+func TestOtherBureau(t *testing.T) {
+	n := func(id, title, region string) *content.Notice {
+		return &content.Notice{ID: id, Title: title, Date: day("2026-08-20"), Source: "教育局", URL: "https://e.example/" + id,
+			Summary: title + "。", Region: region, Body: "各中小学按时开学。"}
+	}
+	set := &content.Set{
+		Notices: []*content.Notice{
+			n("n-city", "杭州市2026年秋季中小学开学时间安排", "杭州市"),
+			n("n-yuhang", "余杭区2026年秋季中小学开学时间安排", "余杭区"),
+			n("n-xihu", "西湖区2026年秋季中小学开学时间安排", "西湖区"),
+		},
+		FAQs: []*content.FAQ{
+			{ID: "faq-fees", Question: "义务教育阶段要交学费吗？", Answer: "公办学校免收学费。", Region: "杭州市"},
+			{ID: "faq-uniform", Question: "校服必须买吗？", Answer: "自愿购买。", Region: "杭州市"},
+		},
+	}
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"余杭几号开学":   "n-yuhang",
+		"西湖区开学时间":  "n-xihu",
+		"秋季开学时间":   "n-city",
+		"广州秋季开学时间": "",
+		"读小学要交学费吗": "faq-fees",
+		"高考成绩怎么查":  "",
+	}
+	for text, want := range cases {
+		if got := answer(e.Match(context.Background(), Query{Text: text, Now: testNow})); got != want {
+			t.Errorf("%q: got %q, want %q", text, got, want)
+		}
+	}
+}
