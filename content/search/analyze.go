@@ -57,7 +57,9 @@ var (
 	relYears  = map[string]int{"今年": 0, "本年度": 0, "去年": -1, "上一年": -1, "前年": -2, "明年": 1}
 	latestRe  = regexp.MustCompile(`最新|最近|近期|新出的|刚出的`)
 	// docIntentRe: the asker wants the document itself, not an answer.
-	docIntentRe = regexp.MustCompile(`(那个|那篇|这个|这篇)?(通知|文件|原文|全文|文章|公告|通告|红头文件)(原文|全文)?`)
+	// 文件 alone also means papers to bring (要带什么文件), so it counts
+	// only as "that document" or at the end of the message.
+	docIntentRe = regexp.MustCompile(`(那个|那篇|这个|这篇|那份|这份)?(通知|原文|全文|文章|公告|通告|红头文件)(原文|全文)?|(那个|这个|那份|这份)文件|文件\s*$`)
 )
 
 // Analyze says what the text names on its own: normalised form, meaningful
