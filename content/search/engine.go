@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -145,10 +146,10 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	// Normalising is the costly part of a bulk load and needs no lock of
 	// the index: do it on every core, then index in order.
 	for _, n := range set.Notices {
-		e.learnKeywords(n.Keywords, n.Tags)
+		e.learnKeywords(n.Keywords, n.Tags, quotedTerms(n.Title, n.Summary))
 	}
 	for _, f := range set.FAQs {
-		e.learnKeywords(f.Keywords, nil)
+		e.learnKeywords(f.Keywords, quotedTerms(append([]string{f.Question}, f.Alternates...)...))
 	}
 	// Workers normalise and split batches of documents while this
 	// goroutine indexes the batches before them, in order.
@@ -280,6 +281,21 @@ func (e *Engine) learn(w string) {
 	}
 	// A middling frequency: preferred over splitting, not over longer words.
 	_ = e.seg.AddToken(w, 3000)
+}
+
+// quotedRe finds terms the content sets off in quotes or title marks:
+// “双减”, 《实施方案》, "六不" — its own names for things.
+var quotedRe = regexp.MustCompile(`[“"「『《]([^”"」』》\s]{2,8})[”"」』》]`)
+
+// quotedTerms lists the quoted terms of the texts.
+func quotedTerms(texts ...string) []string {
+	var out []string
+	for _, t := range texts {
+		for _, m := range quotedRe.FindAllStringSubmatch(t, -1) {
+			out = append(out, m[1])
+		}
+	}
+	return out
 }
 
 // learnKeywords teaches the segmenter the content's own words.
@@ -452,7 +468,7 @@ func (e *Engine) upsertNoticeLocked(n *content.Notice) error {
 	}
 	e.remember(n.ID)
 	e.notices[n.ID] = n
-	e.learnKeywords(n.Keywords, n.Tags)
+	e.learnKeywords(n.Keywords, n.Tags, quotedTerms(n.Title, n.Summary))
 	return e.ix.add(e.docForNotice(n))
 }
 
@@ -462,7 +478,7 @@ func (e *Engine) upsertFAQLocked(f *content.FAQ) error {
 	}
 	e.remember(f.ID)
 	e.faqs[f.ID] = f
-	e.learnKeywords(f.Keywords, nil)
+	e.learnKeywords(f.Keywords, quotedTerms(append([]string{f.Question}, f.Alternates...)...))
 	return e.ix.add(e.docForFAQ(f))
 }
 

@@ -417,3 +417,16 @@ func TestOtherBureau(t *testing.T) {
 		}
 	}
 }
+
+func TestLearnsQuotedTerms(t *testing.T) {
+	set := testSet()
+	set.Notices = append(set.Notices, &content.Notice{ID: "n-hm", Title: "关于开展“护苗清风”专项行动的通知", Date: day("2026-03-01"),
+		Source: "教育局", URL: "https://e.example/hm", Summary: "开展专项行动。", Region: "揭阳市", Body: "各校认真落实。"})
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := e.Analyze("护苗清风是什么"); !slices.Contains(a.Tokens, "护苗清风") {
+		t.Errorf("tokens %v: the quoted term was not learned", a.Tokens)
+	}
+}
