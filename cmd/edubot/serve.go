@@ -37,6 +37,9 @@ func init() {
 	commands["serve"] = command{summary: "run the webhook, admin API and broadcast workers", run: runServe}
 }
 
+// onListen is told the address serve listens on (tests start serve on port 0).
+var onListen = func(addr string) {}
+
 // serveFlags are the command-line overrides of the settings.
 type serveFlags struct {
 	config, content, addr, now, dataDir string
@@ -317,6 +320,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	onListen(ln.Addr().String())
 	srv := &http.Server{
 		Handler:           router,
 		ReadHeaderTimeout: 5 * time.Second,
