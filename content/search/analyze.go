@@ -240,7 +240,7 @@ func (e *Engine) pinyinConcepts(t string) []concept {
 		if !ok {
 			return nil
 		}
-		c.word = t + "→" + w
+		c.word = w
 		for i := range c.alts {
 			c.alts[i].credit *= creditPinyin
 		}
