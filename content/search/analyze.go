@@ -347,6 +347,12 @@ func (e *Engine) conceptOf(t string) (concept, bool) {
 				if e.ix.df[id] == 0 || tried >= 3 {
 					continue
 				}
+				if word && len(e.ix.postings[id]) == 0 {
+					// For a real word, only a homophone the content names
+					// in a question, title or keyword (几分 → 积分): one
+					// met only in running text is a chance (驾校 → 家小).
+					continue
+				}
 				tried++
 				fixed := string(rs[:i]) + e.ix.terms[id] + string(rs[i+2:])
 				if !e.known(fixed) && !e.known(e.ix.terms[id]) {
