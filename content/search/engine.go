@@ -21,7 +21,7 @@ import (
 
 // Default thresholds; see Options.
 const (
-	DefaultThreshold    = 0.46
+	DefaultThreshold    = 0.50
 	DefaultChoiceMargin = 0.035
 )
 

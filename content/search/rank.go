@@ -33,9 +33,10 @@ type tuning struct {
 	weakG       float64 // informativeness of question words (时间, 哪里)
 	longDamp    bool    // in questions of many concepts, unknown ones weigh less
 	futureF     float64 // factor for a coming year the content does not name
+	minRC       float64 // below this reverse coverage, confidence shrinks
 }
 
-var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4}
+var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2}
 
 // scratch holds per-query arrays sized to the index, reused across queries.
 type scratch struct {
@@ -304,6 +305,11 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		// Not capped yet: a newer edition must still outrank an older one
 		// when both match fully.
 		h.conf = combine(h.cov, rc) * f
+		if rc < tune.minRC {
+			// The question says almost nothing of what the document is
+			// about: the words they share are more likely chance.
+			h.conf *= math.Sqrt(rc / tune.minRC)
+		}
 	}
 	sort.SliceStable(top, func(i, j int) bool { return top[i].conf > top[j].conf })
 	for i := range top {
