@@ -54,7 +54,7 @@ type query struct {
 
 var (
 	yearNumRe = regexp.MustCompile(`(19|20)\d\d`)
-	relYears  = map[string]int{"今年": 0, "本年度": 0, "去年": -1, "上一年": -1, "前年": -2, "明年": 1}
+	relYears  = map[string]int{"今年": 0, "本年度": 0, "去年": -1, "前年": -2, "明年": 1}
 	latestRe  = regexp.MustCompile(`最新|最近|近期|新出的|刚出的`)
 	// docIntentRe: the asker wants the document itself, not an answer.
 	// 文件 alone also means papers to bring (要带什么文件), so it counts

@@ -34,9 +34,10 @@ type tuning struct {
 	longDamp    bool    // in questions of many concepts, unknown ones weigh less
 	futureF     float64 // factor for a coming year the content does not name
 	minRC       float64 // below this reverse coverage, confidence shrinks
+	otherYearF  float64 // factor for content about another year than asked
 }
 
-var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2}
+var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5}
 
 // scratch holds per-query arrays sized to the index, reused across queries.
 type scratch struct {
@@ -436,7 +437,8 @@ func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool)
 			f *= tune.futureF
 			notes = append(notes, "a coming year it does not name")
 		case len(d.years) > 0:
-			f *= 0.8
+			// It speaks of another year than the one asked about.
+			f *= tune.otherYearF
 			notes = append(notes, "other year")
 		}
 	}

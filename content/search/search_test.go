@@ -168,6 +168,7 @@ func TestMatch(t *testing.T) {
 		{"set synonym", Query{Text: "孩子视力下降学校管吗"}, "faq-myopia"},
 		{"grade alias picks the grade", Query{Text: "七年级报名带啥材料"}, "faq-grade7-docs"},
 		{"digit grade", Query{Text: "1年级报名材料"}, "faq-grade1-docs"},
+		{"上一年级 is a grade, not last year", Query{Text: "孩子要上一年级了，报名带什么材料"}, "faq-grade1-docs"},
 		{"papers to bring are not a document request", Query{Text: "一年级报名要带什么文件"}, "faq-grade1-docs"},
 		{"exact rule", Query{Text: "热线"}, "rule-phone"},
 		{"exact rule with punctuation", Query{Text: "电话！"}, "rule-phone"},
