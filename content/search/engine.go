@@ -166,11 +166,18 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	close(jobs)
 	workers := max(1, runtime.GOMAXPROCS(0))
 	// ahead bounds how many prepared batches wait, and so the memory held.
+	// A worker holds a token before it takes a batch, so the batch the
+	// indexer waits for is always being worked on.
 	ahead := make(chan struct{}, 2*workers)
 	for w := 0; w < workers; w++ {
 		go func() {
-			for b := range jobs {
+			for {
 				ahead <- struct{}{}
+				b, ok := <-jobs
+				if !ok {
+					<-ahead
+					return
+				}
 				for i := b * batch; i < min(total, (b+1)*batch); i++ {
 					var d *doc
 					if i < len(set.Notices) {
