@@ -113,6 +113,7 @@ type evalReport struct {
 	Content   string                 `json:"content"`
 	Questions string                 `json:"questions"`
 	Now       string                 `json:"now"`
+	Threshold float64                `json:"threshold"`
 	All       evalCounts             `json:"all"`
 	Kinds     map[string]*evalCounts `json:"kinds"`
 	Confusion map[string]int         `json:"confusion"` // "expected <- answered": count
@@ -172,7 +173,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("eval: build index: %w", err)
 	}
 
-	rep := evalReport{Content: label, Questions: *questions, Now: now.Format(content.DateLayout),
+	th := *threshold
+	if th <= 0 {
+		th = search.DefaultThreshold
+	}
+	rep := evalReport{Content: label, Questions: *questions, Now: now.Format(content.DateLayout), Threshold: th,
 		Kinds: map[string]*evalCounts{}, Confusion: map[string]int{}}
 	var lat []int64
 	for _, q := range qs {
@@ -307,7 +312,7 @@ func percentile(v []int64, p float64) int64 {
 }
 
 func printReport(w io.Writer, r *evalReport) {
-	fmt.Fprintf(w, "content %s, questions %s, today %s\n\n", r.Content, r.Questions, r.Now)
+	fmt.Fprintf(w, "content %s, questions %s, today %s, confidence threshold %.2f\n\n", r.Content, r.Questions, r.Now, r.Threshold)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "kind\tquestions\ttop-1\twrong\tfallback on none\tlist rate\t")
 	row := func(name string, c *evalCounts) {
