@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdjysjyj/edubot/content/search"
 	"github.com/gdjysjyj/edubot/handlers/wechat"
 	"github.com/gdjysjyj/edubot/internal/config"
 )
@@ -134,5 +135,13 @@ func TestServeEmbeddedKeepsDataAcrossRestart(t *testing.T) {
 	since := time.Now().AddDate(0, 0, -1).Format("2006-01-02")
 	if un := admin(t, "GET", base+"/admin/api/stats/unanswered?since="+since, ""); !strings.Contains(un, "宠物") {
 		t.Errorf("unanswered question lost in the restart: %s", un)
+	}
+}
+
+// The documented default threshold is the one the matcher was calibrated with.
+func TestMatchDefaultsAgree(t *testing.T) {
+	d := config.Default().Match
+	if d.Threshold != search.DefaultThreshold || d.ChoiceMargin != search.DefaultChoiceMargin {
+		t.Errorf("config match defaults %+v, search defaults %v/%v", d, search.DefaultThreshold, search.DefaultChoiceMargin)
 	}
 }

@@ -31,6 +31,7 @@ type Config struct {
 	Admin          Admin     `yaml:"admin" envPrefix:"ADMIN_"`
 	Broadcast      Broadcast `yaml:"broadcast" envPrefix:"BROADCAST_"`
 	Stats          Stats     `yaml:"stats" envPrefix:"STATS_"`
+	Match          Match     `yaml:"match" envPrefix:"MATCH_"`
 }
 
 // Log settings.
@@ -104,6 +105,13 @@ type Broadcast struct {
 	Workers        int      `yaml:"workers" env:"WORKERS"`
 }
 
+// Match tunes when the bot answers, lists choices or says it does not know.
+// The confidence is calibrated (0..1, the same meaning on any content set).
+type Match struct {
+	Threshold    float64 `yaml:"threshold" env:"THRESHOLD"`         // below it: the fallback
+	ChoiceMargin float64 `yaml:"choice_margin" env:"CHOICE_MARGIN"` // runner-up this close and different: a numbered list
+}
+
 // Stats settings (what people asked).
 type Stats struct {
 	Retention time.Duration `yaml:"retention" env:"RETENTION"`
@@ -154,6 +162,7 @@ func Default() Config {
 		},
 		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2},
 		Stats:     Stats{Retention: 90 * 24 * time.Hour},
+		Match:     Match{Threshold: 0.50, ChoiceMargin: 0.035},
 	}
 }
 
@@ -286,6 +295,12 @@ func (c Config) Validate() error {
 	}
 	if c.Broadcast.Workers < 1 {
 		bad("broadcast.workers", "must be at least 1")
+	}
+	if c.Match.Threshold <= 0 || c.Match.Threshold >= 1 {
+		bad("match.threshold", "must be between 0 and 1, got %v", c.Match.Threshold)
+	}
+	if c.Match.ChoiceMargin < 0 || c.Match.ChoiceMargin >= 0.5 {
+		bad("match.choice_margin", "must be between 0 and 0.5, got %v", c.Match.ChoiceMargin)
 	}
 	if c.Stats.Retention <= 0 {
 		bad("stats.retention", "must be positive")

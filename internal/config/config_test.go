@@ -21,7 +21,8 @@ func TestExampleIsDefaults(t *testing.T) {
 	}
 	if cfg.Addr != def.Addr || cfg.WeChat.ReplyDeadline != def.WeChat.ReplyDeadline ||
 		cfg.Bot.ProfileTTL != def.Bot.ProfileTTL || cfg.Stats.Retention != def.Stats.Retention ||
-		cfg.Redis.Prefix != def.Redis.Prefix || cfg.Bot.Hotline != def.Bot.Hotline {
+		cfg.Redis.Prefix != def.Redis.Prefix || cfg.Bot.Hotline != def.Bot.Hotline ||
+		cfg.Match != def.Match || cfg.Bot.StoreTimeout != def.Bot.StoreTimeout || cfg.Bot.NoteTTL != def.Bot.NoteTTL {
 		t.Errorf("example differs from defaults:\n%+v\n%+v", cfg, def)
 	}
 }
