@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gdjysjyj/edubot/content"
 )
@@ -161,22 +162,74 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 // matchRule applies the keyword rules the way the platform's auto-reply
 // does: exact (the whole message, spaces and punctuation aside) or contains.
+// Unlike the platform's, a contains rule fires only on its keyword as a word
+// or run of words of the segmented message: 人工 does not fire inside
+// 人工智能, which is a question, not a request for a person.
 func (e *Engine) matchRule(norm string) *content.Rule {
 	compact := strings.ReplaceAll(norm, " ", "")
 	if compact == "" {
 		return nil
 	}
 	stripped := strings.ReplaceAll(stripFiller(norm), " ", "")
+	var bounds map[int]bool // segmented lazily: most messages hit no keyword
 	for _, k := range e.ruleKeys {
 		if k.exact {
 			if compact == k.key || stripped == k.key {
 				return k.rule
 			}
-		} else if strings.Contains(compact, k.key) {
+			continue
+		}
+		if !strings.Contains(compact, k.key) {
+			continue
+		}
+		if bounds == nil {
+			bounds = e.wordBounds(norm)
+		}
+		if containsWords(compact, k.key, bounds) {
 			return k.rule
 		}
 	}
 	return nil
+}
+
+// wordBounds returns the byte offsets in the message without spaces at
+// which its segmented words start or end.
+func (e *Engine) wordBounds(norm string) map[int]bool {
+	bounds := map[int]bool{0: true}
+	off := 0
+	for _, chunk := range strings.Fields(norm) {
+		pos := 0
+		for _, t := range e.seg.Cut(chunk, true) {
+			i := strings.Index(chunk[pos:], t)
+			if t == "" || i < 0 {
+				continue // the segmenter changed the text: keep what is known
+			}
+			bounds[off+pos+i] = true
+			pos += i + len(t)
+			bounds[off+pos] = true
+		}
+		off += len(chunk)
+		bounds[off] = true
+	}
+	return bounds
+}
+
+// containsWords reports whether key occurs in s starting and ending on word
+// boundaries.
+func containsWords(s, key string, bounds map[int]bool) bool {
+	for from := 0; from <= len(s)-len(key); {
+		i := strings.Index(s[from:], key)
+		if i < 0 {
+			return false
+		}
+		at := from + i
+		if bounds[at] && bounds[at+len(key)] {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(s[at:])
+		from = at + size
+	}
+	return false
 }
 
 // sameAnswer reports whether two documents give the same answer: a FAQ and
