@@ -146,6 +146,16 @@ func (e *Engine) matchLocked(in Query, now time.Time) Result {
 		}
 	}
 	res.Best = res.Top[0]
+	if w, ok := e.cityWideOfVariants(q, in, choices, hits); ok {
+		// The choices are one topic told per region, and the question
+		// names no region: the city-wide answer is the answer.
+		choices = []docHit{w}
+		d := e.ix.docs[w.num]
+		res.Best = Candidate{Kind: d.kind, ID: d.id, Title: d.title, Score: round3(w.bm25), Confidence: round3(w.conf)}
+		if ex != nil {
+			ex.Notes = append(ex.Notes, "regional variants of one topic, no region asked: the city-wide answer")
+		}
+	}
 	if len(choices) == 1 {
 		res.Decision = Answer
 		return res
@@ -231,6 +241,84 @@ func containsWords(s, key string, bounds map[int]bool) bool {
 	}
 	return false
 }
+
+// cityWideOfVariants decides between close choices when the question (and
+// the profile) names no region and the content tells the topic region by
+// region: when a choice that covers the whole area (the bureau's own
+// region, or none) has a county's version of it among the close candidates,
+// that choice is the answer — the question names no region, so the
+// city-wide version is what it asks. A county's answer to another topic
+// ranked above it keeps the list, and choices of topics with no regional
+// versions stay a list too.
+func (e *Engine) cityWideOfVariants(q *query, in Query, choices, hits []docHit) (docHit, bool) {
+	if len(choices) < 2 {
+		return docHit{}, false
+	}
+	if p := e.regions.plan(q.an.Regions, in.Region); p.want != "" || p.outside {
+		return docHit{}, false
+	}
+	var counties []*doc // close candidates of one county
+	for _, h := range hits {
+		if h.conf < e.opts.Threshold || hits[0].base-h.base > variantWindow {
+			break
+		}
+		if d := e.ix.docs[h.num]; !e.regions.wide(d.region) {
+			counties = append(counties, d)
+		}
+	}
+	for _, h := range choices {
+		w := e.ix.docs[h.num]
+		if !e.regions.wide(w.region) {
+			if !slices.ContainsFunc(choices, func(o docHit) bool {
+				d := e.ix.docs[o.num]
+				return e.regions.wide(d.region) && regionalVariant(d, w)
+			}) {
+				return docHit{}, false // a county's own topic ranked above
+			}
+			continue
+		}
+		if slices.ContainsFunc(counties, func(d *doc) bool { return regionalVariant(w, d) }) {
+			return h, true
+		}
+	}
+	return docHit{}, false
+}
+
+// variantWindow is how far below the best a county's version of a topic may
+// score and still show that the content tells the topic region by region.
+const variantWindow = 0.1
+
+// regionalVariant reports whether two documents state the same thing apart
+// from the regions they name: most of the shorter of some pair of their
+// statements (question, alternates, title; region names removed) is in the
+// other.
+func regionalVariant(a, b *doc) bool {
+	for _, pa := range a.phrases {
+		for _, pb := range b.phrases {
+			small, large := pa, pb
+			if len(small) > len(large) {
+				small, large = large, small
+			}
+			if len(small) < 3 {
+				continue // too short to tell a topic
+			}
+			in := 0
+			for _, t := range small {
+				if slices.Contains(large, t) {
+					in++
+				}
+			}
+			if float64(in) >= variantOverlap*float64(len(small)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// variantOverlap is the share of the shorter statement the longer must hold
+// for two documents to be versions of one topic.
+const variantOverlap = 0.75
 
 // sameAnswer reports whether two documents give the same answer: a FAQ and
 // the notice it points to, or two editions of the same yearly notice.

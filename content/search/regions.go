@@ -30,19 +30,21 @@ type regionSet struct {
 	aliases  []string          // every full and short name, longest first
 	content  map[string]int    // canonical region → number of items naming it
 	builtin  map[string]bool
-	home     string // the most named region of the content: the bureau's own
+	home     string // the bureau's own, broadest region of the content (see setHome)
 	province map[string]bool
 	parent   map[string]string // built-in: region → the region it lies in
+	fullOf   map[string]string // built-in: short name → full name
 }
 
 func newRegionSet() *regionSet {
-	r := &regionSet{byShort: map[string]string{}, content: map[string]int{}, builtin: map[string]bool{}, province: map[string]bool{}, parent: lexicon.RegionParents()}
+	r := &regionSet{byShort: map[string]string{}, content: map[string]int{}, builtin: map[string]bool{}, province: map[string]bool{}, parent: lexicon.RegionParents(), fullOf: map[string]string{}}
 	for _, name := range lexicon.Regions() {
 		r.builtin[name] = true
 		if strings.HasSuffix(name, "省") || strings.HasSuffix(name, "自治区") || strings.HasSuffix(name, "行政区") {
 			r.province[name] = true
 		}
 		r.byShort[shortRegion(name)] = name
+		r.fullOf[shortRegion(name)] = name
 	}
 	r.rebuild()
 	return r
@@ -110,15 +112,39 @@ func (r *regionSet) note(name string, delta int) {
 	r.setHome()
 }
 
-// setHome picks the most named region of the content as the bureau's own.
+// setHome picks the bureau's own, broadest region: the content region the
+// lexicon places most other content regions in, else (regions the lexicon
+// does not know) the most named one.
 func (r *regionSet) setHome() {
-	best, n := "", 0
+	inside := map[string]int{}
+	for name := range r.content {
+		if p := r.parentOf(name); p != "" && r.content[p] > 0 {
+			inside[p]++
+		}
+	}
+	best, bestIn, n := "", 0, 0
 	for name, c := range r.content {
-		if c > n || (c == n && name < best) {
-			best, n = name, c
+		in := inside[name]
+		if in > bestIn || (in == bestIn && (c > n || (c == n && name < best))) {
+			best, bestIn, n = name, in, c
 		}
 	}
 	r.home = best
+}
+
+// parentOf returns the canonical region the lexicon places name in, or "".
+func (r *regionSet) parentOf(name string) string {
+	p := r.parent[name]
+	if p == "" {
+		// The content may spell it otherwise (普宁 for 普宁市).
+		if full, ok := r.fullOf[shortRegion(name)]; ok {
+			p = r.parent[full]
+		}
+	}
+	if p == "" {
+		return ""
+	}
+	return r.canonical(p)
 }
 
 // find returns the canonical regions named in normalised text, and the text
