@@ -78,16 +78,28 @@ func (b *Bot) Handle(ctx context.Context, m Message) Reply {
 
 	id := dedupID(m)
 	claimed := false
+	ts, _ := t.st.(TurnStore)
+	if ts != nil {
+		t.ts = ts
+		t.begin(ctx, id)
+	}
 	if t.st != nil && id != "" {
-		var first bool
-		ok := t.call(ctx, "claim", func(ctx context.Context) (err error) {
-			first, err = t.st.Claim(ctx, m.User, id, b.cfg.DedupTTL)
-			return err
-		})
+		first, ok := t.claimed, t.begun
+		if ts == nil {
+			ok = t.call(ctx, "claim", func(ctx context.Context) (err error) {
+				first, err = t.st.Claim(ctx, m.User, id, b.cfg.DedupTTL)
+				return err
+			})
+		}
 		switch {
 		case ok && first:
 			claimed = true
 		case ok && !first:
+			if t.stored != nil {
+				r := *t.stored
+				r.Duplicate = true
+				return r
+			}
 			if r, done := b.waitResult(ctx, m.User, id); done {
 				r.Duplicate = true
 				return r
@@ -102,15 +114,71 @@ func (b *Bot) Handle(ctx context.Context, m Message) Reply {
 
 	r := t.handle(ctx)
 	r.Degraded = t.degraded
-	if claimed {
+	if claimed || t.session != nil {
 		// Store the reply even when ctx is nearly spent: a retry needs it.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.StoreTimeout)
-		if err := b.st.Finish(fctx, m.User, id, r, b.cfg.DedupTTL); err != nil {
+		if ts != nil {
+			e := EndTurn{Session: t.session, SessionTTL: b.cfg.SessionTTL, Reply: r, DedupTTL: b.cfg.DedupTTL}
+			if claimed {
+				e.ID = id
+			}
+			if err := ts.End(fctx, m.User, e); err != nil {
+				b.log.Warn("bot: storing session and reply for retries", "err", err)
+				r.Degraded = r.Degraded || t.session != nil
+			}
+		} else if err := b.st.Finish(fctx, m.User, id, r, b.cfg.DedupTTL); err != nil {
 			b.log.Warn("bot: storing reply for retries", "err", err)
 		}
 		cancel()
 	}
 	return r
+}
+
+// begin does the turn's first store work — claim, rate limit, load — in
+// one round trip. It asks for no more than handle would: Load records the
+// time of the user's message, so only the paths that load ask for it.
+func (t *turn) begin(ctx context.Context, id string) {
+	m, b := t.m, t.b
+	req := BeginTurn{ID: id, DedupTTL: b.cfg.DedupTTL, Now: t.now, SeenTTL: seenTTL}
+	switch m.Type {
+	case TypeText, TypeVoice:
+		req.PerMinute = b.cfg.RatePerMinute
+		req.Load = b.m != nil && strings.TrimSpace(m.Text) != ""
+	case TypeEvent:
+		switch m.Event {
+		case EventSubscribe:
+			req.Load = true
+		case EventClick:
+			req.PerMinute = b.cfg.RatePerMinute
+			_, req.Load = b.cfg.Clicks[m.EventKey]
+		}
+	default:
+		req.PerMinute = b.cfg.RatePerMinute
+		req.Load = true
+	}
+	if req.ID == "" && req.PerMinute <= 0 && !req.Load {
+		return
+	}
+	var got Begun
+	t.begun = t.call(ctx, "begin", func(ctx context.Context) (err error) {
+		got, err = t.ts.Begin(ctx, m.User, req)
+		return err
+	})
+	if !t.begun {
+		return
+	}
+	t.claimed = got.Claimed
+	if !got.Claimed {
+		if got.Done {
+			t.stored = &got.Reply
+		}
+		return
+	}
+	t.rated, t.allowed = got.Rated, got.Allowed
+	if got.Loaded {
+		t.loaded, t.state = true, got.State
+		t.checkProfile()
+	}
 }
 
 // dedupID names one delivery: MsgId for messages (with the user in the
@@ -174,6 +242,13 @@ type turn struct {
 
 	loaded bool
 	state  State
+
+	// With a TurnStore: what Begin found, and the session End writes.
+	ts             TurnStore
+	begun, claimed bool
+	stored         *Reply
+	rated, allowed bool
+	session        *Session
 }
 
 // call runs one store operation with its own short timeout. On failure the
@@ -203,10 +278,14 @@ func (t *turn) load(ctx context.Context) State {
 		t.state, err = t.st.Load(ctx, t.m.User, t.now, seenTTL)
 		return err
 	})
+	t.checkProfile()
+	return t.state
+}
+
+func (t *turn) checkProfile() {
 	if p := t.state.Profile; !p.At.IsZero() && t.now.Sub(p.At) > t.b.cfg.ProfileTTL {
 		t.state.Profile = Profile{} // expired (the key's TTL normally sees to it)
 	}
-	return t.state
 }
 
 // handedOff reports whether a person is answering the user. The time is
@@ -223,6 +302,10 @@ func (t *turn) fresh(s Session) bool {
 func (t *turn) saveSession(ctx context.Context, s Session) {
 	s.At = t.now
 	t.state.Session = s
+	if t.ts != nil && t.st != nil {
+		t.session = &s // End writes it with the reply: one round trip
+		return
+	}
 	t.call(ctx, "save session", func(ctx context.Context) error {
 		return t.st.SaveSession(ctx, t.m.User, s, t.b.cfg.SessionTTL)
 	})
@@ -282,6 +365,9 @@ func (t *turn) handle(ctx context.Context) Reply {
 
 // allow applies the per-user rate limit; without a store everyone is allowed.
 func (t *turn) allow(ctx context.Context) bool {
+	if t.rated {
+		return t.allowed // Begin counted the message
+	}
 	ok := true
 	t.call(ctx, "rate limit", func(ctx context.Context) (err error) {
 		ok, err = t.st.Allow(ctx, t.m.User, t.b.cfg.RatePerMinute)

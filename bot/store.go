@@ -143,3 +143,51 @@ type Note struct {
 	Text string    `json:"text"`
 	At   time.Time `json:"at"`
 }
+
+// TurnStore is implemented by stores that do the usual work of a turn in
+// two round trips: Begin before matching, End after it (bot/redisstore
+// does). With other stores the bot makes the single calls of Store.
+type TurnStore interface {
+	// Begin does, in this order and each only when the previous step let
+	// the message through: Deduper.Claim of req.ID (when it is not ""),
+	// RateLimiter.Allow (when req.PerMinute > 0) and SessionStore.Load
+	// (when req.Load is set).
+	Begin(ctx context.Context, user string, req BeginTurn) (Begun, error)
+	// End saves the session (when e.Session is not nil) and the reply for
+	// retries of delivery e.ID (when it is not "").
+	End(ctx context.Context, user string, e EndTurn) error
+}
+
+// BeginTurn says what TurnStore.Begin must do.
+type BeginTurn struct {
+	ID        string        // delivery to claim; "" = none
+	DedupTTL  time.Duration // how long the claim and the stored reply live
+	PerMinute int           // rate limit; 0 = not counted
+	Load      bool          // read the state and record the time of the message
+	Now       time.Time     // for Load
+	SeenTTL   time.Duration // for Load
+}
+
+// Begun is what TurnStore.Begin found.
+type Begun struct {
+	// Claimed is false when another delivery of the message claimed it
+	// first; Done and Reply then hold its reply, if it was stored already.
+	Claimed bool
+	Done    bool
+	Reply   Reply
+	// Rated: the rate limit was applied; Allowed: the message fits.
+	Rated   bool
+	Allowed bool
+	// Loaded: State was read (and the time of the message recorded).
+	Loaded bool
+	State  State
+}
+
+// EndTurn says what TurnStore.End must write.
+type EndTurn struct {
+	Session    *Session // nil: the session is left as it is
+	SessionTTL time.Duration
+	ID         string // delivery whose reply retries get; "" = none
+	Reply      Reply
+	DedupTTL   time.Duration
+}
