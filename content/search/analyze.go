@@ -46,9 +46,10 @@ type alt struct {
 type query struct {
 	an        Analysis
 	concepts  []concept
-	years     []int // years asked about (今年, 去年, 2025)
-	latest    bool  // 最新, 最近
-	docIntent bool  // asks for a notice itself (通知, 文件, 原文)
+	years     []int    // years asked about (今年, 去年, 2025)
+	latest    bool     // 最新, 最近
+	docIntent bool     // asks for a notice itself (通知, 文件, 原文)
+	spoken    []string // spoken phrases read as words, for Explain
 	qterms    map[int32]bool
 }
 
@@ -117,6 +118,14 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 		toks = append(toks, e.seg.Cut(chunk, true)...)
 	}
 	toks = e.mergeSingles(toks)
+	for i, t := range toks {
+		if w := e.spoken[t]; w != "" {
+			// A spoken phrase is read as the word it stands for; its own
+			// characters (带什么) would only match by chance (什么时候).
+			toks[i] = w
+			q.spoken = append(q.spoken, t+"→"+w)
+		}
+	}
 	seen := map[string]bool{}
 	for _, t := range toks {
 		t = strings.TrimSpace(t)

@@ -46,6 +46,9 @@ type Engine struct {
 	norm *normalizer
 	stop map[string]bool
 	weak map[string]bool // question words: 什么时候, 哪里, 怎么办
+	// spoken maps a spoken phrase to the written word it stands for
+	// (带啥 → 材料); immutable after New.
+	spoken map[string]string
 
 	mu       sync.RWMutex
 	seg      *gse.Segmenter // AddToken races with Cut: written only under mu
@@ -93,7 +96,7 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		log: log, opts: opts, norm: norm, seg: seg,
-		stop: map[string]bool{}, weak: map[string]bool{},
+		stop: map[string]bool{}, weak: map[string]bool{}, spoken: map[string]string{},
 		ix: newIndex(), regions: newRegionSet(),
 		notices: map[string]*content.Notice{}, faqs: map[string]*content.FAQ{}, rules: map[string]*content.Rule{},
 		learned: map[string]bool{},
@@ -124,6 +127,11 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		for _, w := range g {
 			e.learn(e.norm.Normalize(w))
 		}
+	}
+	for form, word := range lexicon.Spoken() {
+		form = strings.ReplaceAll(e.norm.Normalize(form), " ", "")
+		e.spoken[form] = strings.ReplaceAll(e.norm.Normalize(word), " ", "")
+		e.learn(form)
 	}
 	for _, g := range gradeNames {
 		e.learn(g)

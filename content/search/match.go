@@ -60,6 +60,9 @@ func (e *Engine) matchLocked(in Query, now time.Time) Result {
 	var ex *Explain
 	if wantExplain {
 		ex = &Explain{Tokens: q.an.Tokens}
+		for _, s := range q.spoken {
+			ex.Expansions = append(ex.Expansions, s+" (spoken)")
+		}
 		for _, c := range q.concepts {
 			for _, a := range c.alts[1:] {
 				ex.Expansions = append(ex.Expansions, fmt.Sprintf("%s→%s (%s)", c.word, a.text, a.via))

@@ -1,8 +1,9 @@
 // Package lexicon holds edubot's built-in language data for matching: a
 // compact general word list for the segmenter (the most frequent 150,000
 // entries of the jieba/gse simplified-Chinese dictionary, with their
-// frequencies), a general education lexicon of synonyms, stop words, and
-// administrative region names. It is embedded so the binary needs no files.
+// frequencies), a general education lexicon of synonyms, spoken forms, stop
+// words, and administrative region names. It is embedded so the binary
+// needs no files.
 //
 // words.txt was made with:
 //
@@ -27,6 +28,9 @@ var stopwords string
 //go:embed regions.txt
 var regions string
 
+//go:embed spoken.txt
+var spoken string
+
 // Words returns the general word list, one "word frequency" a line.
 func Words() string { return words }
 
@@ -48,6 +52,22 @@ func WeakWords() []string {
 	for _, line := range lines(synonyms) {
 		if rest, ok := strings.CutPrefix(line, "~"); ok {
 			out = append(out, strings.Fields(rest)...)
+		}
+	}
+	return out
+}
+
+// Spoken returns the spoken forms: spoken phrase → the written word it
+// stands for (带啥 → 材料).
+func Spoken() map[string]string {
+	out := map[string]string{}
+	for _, line := range lines(spoken) {
+		word, forms, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		for _, f := range strings.Fields(forms) {
+			out[f] = strings.TrimSpace(word)
 		}
 	}
 	return out

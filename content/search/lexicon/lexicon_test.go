@@ -54,3 +54,15 @@ func TestRegions(t *testing.T) {
 		t.Errorf("parent of 惠来县 = %q, want 揭阳市", p)
 	}
 }
+
+func TestSpoken(t *testing.T) {
+	sp := Spoken()
+	if sp["带啥"] != "材料" || sp["拿什么"] != "材料" {
+		t.Errorf("spoken forms %v lack 带啥/拿什么 → 材料", sp)
+	}
+	for form, word := range sp {
+		if word == "" || strings.ContainsAny(form+word, ":#") {
+			t.Errorf("bad spoken form %q → %q", form, word)
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package search
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gdjysjyj/edubot/content"
+	"github.com/gdjysjyj/edubot/content/sample"
+)
+
+// Parents ask for papers by what to bring (带啥, 拿什么); the content names
+// them as materials, certificates or documents to prepare.
+func TestColloquialPapersToBring(t *testing.T) {
+	faq := func(id, q, a string, kw ...string) *content.FAQ {
+		return &content.FAQ{ID: id, Question: q, Answer: a, Keywords: kw, Region: "揭阳市"}
+	}
+	set := &content.Set{FAQs: []*content.FAQ{
+		faq("faq-newcomer-papers", "小学新生入学需要准备哪些证件？", "户口簿、出生证明和预防接种证。", "入学", "证件"),
+		faq("faq-newcomer-dates", "小学新生入学登记什么时候开始？", "每年6月中旬开始网上登记。", "入学", "登记"),
+		faq("faq-transfer-papers", "转学需要提交哪些资料？", "转学申请表、学籍卡和户口簿。", "转学", "资料"),
+		faq("faq-transfer-how", "转学怎么办理？", "先向转入学校申请，再办学籍转接。", "转学", "办理"),
+		faq("faq-exam-papers", "考试当天考生需要准备什么材料？", "准考证和身份证。", "准考证"),
+		faq("faq-exam-place", "考点在哪里查询？", "准考证上印有考点。", "考点"),
+		// The rest of a bureau's questions, so that words have their usual weight.
+		faq("faq-canteen", "学校食堂伙食费怎么收？", "按学期收取，多退少补。", "食堂"),
+		faq("faq-bus", "学校有校车接送吗？", "农村学校按需开通校车。", "校车"),
+		faq("faq-uniform", "学校校服要买几套？", "自愿购买，学校不得强制。", "校服"),
+		faq("faq-myopia", "学校怎么预防近视？", "每天两次眼保健操，每学期视力筛查。", "近视"),
+		faq("faq-aid", "家庭困难学生怎么申请资助？", "开学后向学校提出申请。", "资助"),
+		faq("faq-holiday", "寒假从哪天开始放？", "1月25日起放寒假。", "寒假"),
+		faq("faq-service", "课后服务收费吗？", "课后服务按月收取服务费。", "课后服务"),
+	}}
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ name, text, want string }{
+		{"带啥 for the certificates", "小学新生入学得带啥", "faq-newcomer-papers"},
+		{"拿什么 for the documents", "办转学要拿什么去学校", "faq-transfer-papers"},
+		{"带哪些 for the materials", "考试那天带哪些", "faq-exam-papers"},
+		{"带什么 with a greeting", "你好，孩子新生入学带什么", "faq-newcomer-papers"},
+		{"the time is still the time", "新生入学登记几号开始", "faq-newcomer-dates"},
+		{"the procedure is still the procedure", "转学怎么弄", "faq-transfer-how"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.Match(context.Background(), Query{Text: c.text, Now: testNow, Explain: true})
+			if r.Decision != Answer || r.Best.ID != c.want {
+				t.Errorf("Match(%q) = %s %s, want answer %s\n tokens %v\n candidates %v\n notes %v", c.text, r.Decision, r.Best.ID, c.want,
+					r.Explain.Tokens, r.Explain.Candidates, r.Explain.Notes)
+			}
+		})
+	}
+}
+
+// On the built-in sample: the enrolment papers FAQ, not a list with the
+// sign-up dates.
+func TestSamplePapersToBring(t *testing.T) {
+	set, err := content.Load(sample.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"一年级报名要带什么", "上一年级报名得带啥", "孩子读一年级报名拿什么"} {
+		t.Run(text, func(t *testing.T) {
+			r := e.Match(context.Background(), Query{Text: text, Now: testNow, Explain: true})
+			if r.Decision != Answer || r.Best.ID != "faq-enrollment-documents" {
+				t.Errorf("Match(%q) = %s %s, want answer faq-enrollment-documents\n candidates %v", text, r.Decision, r.Best.ID, r.Explain.Candidates)
+			}
+		})
+	}
+	t.Run("sign-up dates are still the dates", func(t *testing.T) {
+		r := e.Match(context.Background(), Query{Text: "一年级几号开始报名", Now: testNow})
+		if r.Decision != Answer || r.Best.ID != "faq-grade1-signup" {
+			t.Errorf("got %s %s, want faq-grade1-signup", r.Decision, r.Best.ID)
+		}
+	})
+}
