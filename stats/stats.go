@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -43,8 +44,15 @@ type Options struct {
 	Retention time.Duration  // default 90 days
 	Location  *time.Location // days are counted here; default Asia/Shanghai
 	Logger    *slog.Logger
-	// Timeout bounds one Record call, so a slow Redis never delays replies.
+	// Timeout bounds one Record call (or one batch), so a slow Redis never
+	// delays replies.
 	Timeout time.Duration // default 200ms
+	// Queue > 0 makes Record asynchronous: records wait in a queue of this
+	// size and Run writes them in batches, one pipelined round trip each.
+	// When the queue is full a record is dropped and counted (Dropped):
+	// a reply never waits for the statistics. 0: Record writes before it
+	// returns.
+	Queue int
 }
 
 // Recorder records questions and answers in Redis and answers the staff's
@@ -54,7 +62,22 @@ type Recorder struct {
 	p    string
 	salt []byte
 	opts Options
+
+	q       chan entry // nil: synchronous
+	running atomic.Bool
+	dropped atomic.Int64
 }
+
+// entry is one queued Record, or a Flush marker (done != nil).
+type entry struct {
+	user, text string
+	rep        bot.Reply
+	at         time.Time
+	done       chan struct{}
+}
+
+// maxBatch bounds the records written in one round trip.
+const maxBatch = 256
 
 var _ bot.Recorder = (*Recorder)(nil)
 
@@ -81,6 +104,9 @@ func New(ctx context.Context, rdb redis.UniversalClient, prefix string, opts Opt
 		opts.Timeout = 200 * time.Millisecond
 	}
 	r := &Recorder{rdb: rdb, p: prefix + "{stats}:", opts: opts}
+	if opts.Queue > 0 {
+		r.q = make(chan entry, opts.Queue)
+	}
 	if opts.Salt != "" {
 		r.salt = []byte(opts.Salt)
 		return r, nil
@@ -117,29 +143,142 @@ func textHash(text string) string {
 
 // Record implements bot.Recorder: a fallback's text, or the ids an answer
 // showed. Errors are logged, never returned: they must not change replies.
+// With Options.Queue it only queues the record (see Run).
 func (r *Recorder) Record(ctx context.Context, user, normalized string, rep bot.Reply, at time.Time) {
-	if err := r.record(ctx, user, normalized, rep, at); err != nil {
-		r.opts.Logger.Warn("stats: record failed", "err", err)
-	}
-}
-
-func (r *Recorder) record(ctx context.Context, user, normalized string, rep bot.Reply, at time.Time) error {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
 	if at.IsZero() {
 		at = time.Now()
 	}
+	e := entry{user: user, text: normalized, rep: rep, at: at}
+	if r.q != nil {
+		if !e.worth() {
+			return
+		}
+		select {
+		case r.q <- e:
+		default:
+			if n := r.dropped.Add(1); n&(n-1) == 0 { // 1, 2, 4, …: not a log line per record
+				r.opts.Logger.Warn("stats: queue full, records dropped", "dropped", n)
+			}
+		}
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	pipe := r.rdb.Pipeline()
+	r.add(ctx, pipe, e)
+	if pipe.Len() == 0 {
+		return
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		r.opts.Logger.Warn("stats: record failed", "err", fmt.Errorf("stats: %w", err))
+	}
+}
+
+// worth reports whether the record writes anything.
+func (e entry) worth() bool {
+	if e.rep.Answer == bot.AnswerFallback {
+		return strings.TrimSpace(e.text) != ""
+	}
+	return len(e.rep.IDs) > 0
+}
+
+// Dropped returns how many records were dropped because the queue was full.
+func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
+
+// Run writes queued records until ctx ends, then writes what is still
+// queued and returns. Run it once, on the server's lifetime context, when
+// Options.Queue is set; it returns at once otherwise.
+func (r *Recorder) Run(ctx context.Context) {
+	if r.q == nil || !r.running.CompareAndSwap(false, true) {
+		return
+	}
+	defer r.running.Store(false)
+	batch := make([]entry, 0, maxBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			for { // what is queued now still counts
+				batch = r.take(batch[:0])
+				if len(batch) == 0 {
+					return
+				}
+				r.write(ctx, batch)
+			}
+		case e := <-r.q:
+			r.write(ctx, r.take(append(batch[:0], e)))
+		}
+	}
+}
+
+// take adds to batch what is queued, without waiting, up to maxBatch.
+func (r *Recorder) take(batch []entry) []entry {
+	for len(batch) < maxBatch {
+		select {
+		case e := <-r.q:
+			batch = append(batch, e)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// write writes a batch in one round trip and releases its Flush markers.
+// The end of ctx stops Run, not a write: only the timeout bounds it.
+func (r *Recorder) write(ctx context.Context, batch []entry) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Timeout)
+	defer cancel()
+	pipe := r.rdb.Pipeline()
+	for _, e := range batch {
+		if e.done == nil {
+			r.add(ctx, pipe, e)
+		}
+	}
+	if pipe.Len() > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			r.opts.Logger.Warn("stats: record failed", "records", pipe.Len(), "err", fmt.Errorf("stats: %w", err))
+		}
+	}
+	for _, e := range batch {
+		if e.done != nil {
+			close(e.done)
+		}
+	}
+}
+
+// Flush waits until the records queued before it are written (while Run
+// runs), so the queries see them.
+func (r *Recorder) Flush(ctx context.Context) error {
+	if r.q == nil || !r.running.Load() {
+		return nil
+	}
+	done := make(chan struct{})
+	select {
+	case r.q <- entry{done: done}:
+	case <-ctx.Done():
+		return fmt.Errorf("stats: flush: %w", ctx.Err())
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stats: flush: %w", ctx.Err())
+	}
+}
+
+// add queues a record's commands on pipe (none when it says nothing).
+func (r *Recorder) add(ctx context.Context, pipe redis.Pipeliner, e entry) {
+	user, normalized, rep, at := e.user, e.text, e.rep, e.at
 	local := at.In(r.opts.Location)
 	day := dayKey(local)
 	// Keys live for the retention period after the end of their day.
 	y, m, d := local.Date()
 	expireAt := time.Date(y, m, d+1, 0, 0, 0, 0, r.opts.Location).Add(r.opts.Retention)
-	pipe := r.rdb.Pipeline()
 	switch {
 	case rep.Answer == bot.AnswerFallback:
 		text := strings.TrimSpace(normalized)
 		if text == "" {
-			return nil
+			return
 		}
 		if utf8.RuneCountInString(text) > maxTextRunes {
 			text = string([]rune(text)[:maxTextRunes])
@@ -163,13 +302,7 @@ func (r *Recorder) record(ctx context.Context, user, normalized string, rep bot.
 			pipe.HIncrBy(ctx, key, id, 1)
 		}
 		pipe.ExpireAt(ctx, key, expireAt)
-	default:
-		return nil
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("stats: %w", err)
-	}
-	return nil
 }
 
 // Question is one unanswered question over a period.
@@ -209,6 +342,9 @@ func (r *Recorder) days(since, until time.Time) ([]string, error) {
 func (r *Recorder) Unanswered(ctx context.Context, since, until time.Time, limit int) ([]Question, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 50
+	}
+	if err := r.Flush(ctx); err != nil {
+		return nil, err
 	}
 	days, err := r.days(since, until)
 	if err != nil {
@@ -281,6 +417,9 @@ type DayHits struct {
 // Hits returns replies per content id per day between since and until
 // (answers and offers among choices), by day then most used first. ids, when given, selects items.
 func (r *Recorder) Hits(ctx context.Context, since, until time.Time, ids ...string) ([]DayHits, error) {
+	if err := r.Flush(ctx); err != nil {
+		return nil, err
+	}
 	days, err := r.days(since, until)
 	if err != nil {
 		return nil, err

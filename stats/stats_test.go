@@ -122,3 +122,60 @@ func TestRetentionBoundsTheQuery(t *testing.T) {
 		t.Error("since after until accepted")
 	}
 }
+
+// With a queue, Record returns at once; the writer batches the records,
+// queries see everything recorded before them, a full queue drops (and
+// counts) instead of waiting, and stopping the writer writes what is queued.
+func TestQueuedRecordsAreWrittenInBatches(t *testing.T) {
+	rdb, prefix := testredis.New(t)
+	ctx := context.Background()
+	loc := time.FixedZone("CST", 8*3600)
+	r, err := New(ctx, rdb, prefix, Options{Salt: "s", Location: loc, Queue: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 11, 20, 9, 0, 0, 0, loc)
+	fb := bot.Reply{Answer: bot.AnswerFallback}
+
+	// No writer yet: four records wait, the fifth and sixth are dropped.
+	for i := range 6 {
+		r.Record(ctx, "o-"+string(rune('a'+i)), "校车几点到", fb, day)
+	}
+	if r.Dropped() != 2 {
+		t.Fatalf("dropped %d, want 2", r.Dropped())
+	}
+	if n := rdb.Exists(ctx, prefix+"{stats}:fb:20261120").Val(); n != 0 {
+		t.Fatal("a queued record was written without the writer")
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { r.Run(runCtx); close(stopped) }()
+	for !r.running.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	r.Record(ctx, "o-a", "开学", bot.Reply{Answer: bot.AnswerFAQ, IDs: []string{"faq-1"}}, day)
+	qs, err := r.Unanswered(ctx, day, day, 10)
+	if err != nil || len(qs) != 1 || qs[0].Count != 4 || qs[0].Users != 4 {
+		t.Fatalf("unanswered = %+v %v", qs, err)
+	}
+	hits, err := r.Hits(ctx, day, day)
+	if err != nil || len(hits) != 1 || hits[0].Count != 1 {
+		t.Fatalf("hits = %+v %v", hits, err)
+	}
+	if ttl := rdb.TTL(ctx, prefix+"{stats}:hits:20261120").Val(); ttl <= 0 {
+		t.Fatalf("hits key TTL %v", ttl)
+	}
+
+	stop()
+	<-stopped
+	r.Record(ctx, "o-z", "食堂菜单", fb, day)
+	if _, err := r.Unanswered(ctx, day, day, 10); err != nil {
+		t.Fatalf("a query without a writer: %v", err)
+	}
+	// A writer whose context has ended still writes what is queued.
+	r.Run(runCtx)
+	if n := rdb.ZScore(ctx, prefix+"{stats}:fb:20261120", "食堂菜单").Val(); n != 1 {
+		t.Fatalf("食堂菜单 counted %v times, want 1", n)
+	}
+}

@@ -264,10 +264,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	recorder, err := stats.New(ctx, rdb, prefix, stats.Options{Retention: cfg.Stats.Retention, Salt: cfg.Stats.Salt, Location: loc, Logger: log})
+	// Statistics are written in batches off the reply path (Queue); the
+	// writer drains the queue when the server stops.
+	recorder, err := stats.New(ctx, rdb, prefix, stats.Options{Retention: cfg.Stats.Retention, Salt: cfg.Stats.Salt, Location: loc, Logger: log, Queue: 4096})
 	if err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
+	workers.Add(1)
+	go func() {
+		defer workers.Done()
+		recorder.Run(workCtx)
+	}()
 	bcast, err := startBroadcasts(workCtx, &workers, cfg, rdb, engine, now, log)
 	if err != nil {
 		return err
