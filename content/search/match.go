@@ -176,15 +176,15 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 // matchRule applies the keyword rules the way the platform's auto-reply
 // does: exact (the whole message, spaces and punctuation aside) or contains.
 // Unlike the platform's, a contains rule fires only on its keyword as a word
-// or run of words of the segmented message: 人工 does not fire inside
-// 人工智能, which is a question, not a request for a person.
+// or run of words of the message: 人工 does not fire inside 人工智能, which
+// is a question, not a request for a person.
 func (e *Engine) matchRule(norm string) *content.Rule {
 	compact := strings.ReplaceAll(norm, " ", "")
 	if compact == "" {
 		return nil
 	}
 	stripped := strings.ReplaceAll(stripFiller(norm), " ", "")
-	var bounds map[int]bool // segmented lazily: most messages hit no keyword
+	var words []span // segmented lazily: most messages hit no keyword
 	for _, k := range e.ruleKeys {
 		if k.exact {
 			if compact == k.key || stripped == k.key {
@@ -195,54 +195,106 @@ func (e *Engine) matchRule(norm string) *content.Rule {
 		if !strings.Contains(compact, k.key) {
 			continue
 		}
-		if bounds == nil {
-			bounds = e.wordBounds(norm)
+		if words == nil {
+			words = e.wordSpans(norm)
 		}
-		if containsWords(compact, k.key, bounds) {
+		if e.containsWords(compact, k.key, words) {
 			return k.rule
 		}
 	}
 	return nil
 }
 
-// wordBounds returns the byte offsets in the message without spaces at
-// which its segmented words start or end.
-func (e *Engine) wordBounds(norm string) map[int]bool {
-	bounds := map[int]bool{0: true}
+// span is one segmented word of a message, as byte offsets into the
+// message without spaces.
+type span struct{ from, to int }
+
+// wordSpans segments the message (dictionary words only: a guess from
+// characters would hide the keyword) into spans of the message without
+// spaces.
+func (e *Engine) wordSpans(norm string) []span {
+	var out []span
 	off := 0
 	for _, chunk := range strings.Fields(norm) {
 		pos := 0
-		for _, t := range e.seg.Cut(chunk, true) {
+		for _, t := range e.seg.Cut(chunk, false) {
 			i := strings.Index(chunk[pos:], t)
 			if t == "" || i < 0 {
 				continue // the segmenter changed the text: keep what is known
 			}
-			bounds[off+pos+i] = true
+			out = append(out, span{off + pos + i, off + pos + i + len(t)})
 			pos += i + len(t)
-			bounds[off+pos] = true
 		}
 		off += len(chunk)
-		bounds[off] = true
 	}
-	return bounds
+	return out
 }
 
-// containsWords reports whether key occurs in s starting and ending on word
-// boundaries.
-func containsWords(s, key string, bounds map[int]bool) bool {
+// keywordReading is how much less likely (natural log) a reading of the
+// message that has the keyword as a word may be than the segmenter's best
+// for the keyword still to count: 有人|工吗 may well be 有|人工|吗, but
+// 人工智能 is not 人工|智能.
+const keywordReading = 3.0
+
+// containsWords reports whether key occurs in s as a word or run of words:
+// starting and ending where the segmenter's words do, or in a reading of
+// the words around it almost as likely as the segmenter's (single
+// characters are easily misplaced).
+func (e *Engine) containsWords(s, key string, words []span) bool {
 	for from := 0; from <= len(s)-len(key); {
 		i := strings.Index(s[from:], key)
 		if i < 0 {
 			return false
 		}
-		at := from + i
-		if bounds[at] && bounds[at+len(key)] {
+		a, b := from+i, from+i+len(key)
+		// The words the occurrence touches, and the stretch they cover.
+		lo, hi := -1, -1
+		for j, w := range words {
+			if w.to > a && w.from < b {
+				if lo < 0 {
+					lo = j
+				}
+				hi = j
+			}
+		}
+		if lo < 0 || (words[lo].from == a && words[hi].to == b) {
 			return true
 		}
-		_, size := utf8.DecodeRuneInString(s[at:])
-		from = at + size
+		best := 0.0
+		for _, w := range words[lo : hi+1] {
+			best += e.wordCost(s[w.from:w.to])
+		}
+		forced := e.readingCost(s[words[lo].from:a]) + e.readingCost(key) + e.readingCost(s[b:words[hi].to])
+		if forced-best <= keywordReading {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(s[a:])
+		from = a + size
 	}
 	return false
+}
+
+// readingCost is the cost (negative log probability) of the segmenter's
+// best reading of s.
+func (e *Engine) readingCost(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	c := 0.0
+	for _, t := range e.seg.Cut(s, false) {
+		c += e.wordCost(t)
+	}
+	return c
+}
+
+// wordCost is a word's cost: negative log of its share of the dictionary's
+// frequencies (a word it lacks counts as seen once).
+func (e *Engine) wordCost(w string) float64 {
+	f, _, ok := e.seg.Find(w)
+	if !ok || f < 1 {
+		f = 1
+	}
+	return math.Log(e.seg.Dict.TotalFreq() / f)
 }
 
 // cityWideOfVariants decides between close choices when the question (and

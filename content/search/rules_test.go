@@ -18,6 +18,7 @@ func TestContainsRuleNeedsWholeWords(t *testing.T) {
 		{ID: "rule-complaint", Match: content.MatchContains, Keywords: []string{"投诉"}, Reply: "投诉电话"},
 		{ID: "rule-tutoring", Match: content.MatchContains, Keywords: []string{"有偿补课"}, Reply: "监督电话"},
 		{ID: "rule-phone", Match: content.MatchExact, Keywords: []string{"电话"}, Reply: "0663-0000000"},
+		{ID: "rule-class", Match: content.MatchContains, Keywords: []string{"上课"}, Reply: "上课时间"},
 	}
 	e, err := New(set, Options{})
 	if err != nil {
@@ -34,6 +35,9 @@ func TestContainsRuleNeedsWholeWords(t *testing.T) {
 		{"keyword inside a longer word", "人工智能课一周几节", ""},
 		{"keyword inside a longer word at the end", "孩子想学人工智能", ""},
 		{"another longer word", "学校的人工湖安全吗", ""},
+		{"a single character misplaced by the segmenter", "有人工吗", "rule-person"},
+		{"keyword across two words", "马上课程就结束了", ""},
+		{"keyword as a word", "明天还上课吗", "rule-class"},
 		{"complaint in a sentence", "我要投诉这所学校乱收费", "rule-complaint"},
 		{"complaint at the end", "食堂饭菜太差想投诉", "rule-complaint"},
 		{"keyword of several words", "发现老师搞有偿补课", "rule-tutoring"},
