@@ -39,7 +39,10 @@ type alt struct {
 	text   string
 	terms  []int32 // distinct bigram ids; -1 for a bigram the index lacks
 	credit float64
-	via    string // "", "synonym", "pinyin"
+	via    string // "", "synonym", "pinyin", "spoken"
+	// whole: the form counts only when all its terms are found (a spoken
+	// form such as 带什么 shares 什么 with anything).
+	whole bool
 }
 
 // query is a question analysed against the current index.
@@ -334,6 +337,12 @@ func (e *Engine) conceptOf(t string) (concept, bool) {
 		if utf8.RuneCountInString(s) >= 2 {
 			c.alts = append(c.alts, e.altOf(s, creditSynonym, "synonym"))
 		}
+	}
+	for _, f := range e.spokenOf[t] {
+		// Content written as people speak (报名要带什么) is found too.
+		a := e.altOf(f, creditSynonym, "spoken")
+		a.whole = true
+		c.alts = append(c.alts, a)
 	}
 	if len(c.alts) == 0 {
 		return c, false // a lone character with no synonyms says too little

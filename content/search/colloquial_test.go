@@ -79,3 +79,33 @@ func TestSamplePapersToBring(t *testing.T) {
 		}
 	})
 }
+
+// Content written as people speak is found by the written word and by the
+// other spoken forms.
+func TestColloquialContent(t *testing.T) {
+	set := &content.Set{FAQs: []*content.FAQ{
+		{ID: "faq-boarding-bring", Question: "住校生报到要带什么？", Answer: "被褥、洗漱用品和学生证。", Region: "揭阳市"},
+		{ID: "faq-boarding-when", Question: "住校生什么时候返校？", Answer: "报到日下午5点前返校。", Region: "揭阳市"},
+		{ID: "faq-boarding-fee", Question: "住校生住宿费多少钱？", Answer: "每学期300元。", Region: "揭阳市"},
+		{ID: "faq-canteen", Question: "学校食堂伙食费怎么收？", Answer: "按学期收取。", Region: "揭阳市"},
+	}}
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"住校生报到需要准备哪些材料", "住校生报到得带啥", "住校生报到拿哪些"} {
+		t.Run(text, func(t *testing.T) {
+			r := e.Match(context.Background(), Query{Text: text, Now: testNow, Explain: true})
+			if r.Decision != Answer || r.Best.ID != "faq-boarding-bring" {
+				t.Errorf("Match(%q) = %s %s, want faq-boarding-bring\n candidates %v\n notes %v", text, r.Decision, r.Best.ID,
+					r.Explain.Candidates, r.Explain.Notes)
+			}
+		})
+	}
+	t.Run("什么 alone is not a spoken form", func(t *testing.T) {
+		r := e.Match(context.Background(), Query{Text: "住校生什么时候返校", Now: testNow})
+		if r.Decision != Answer || r.Best.ID != "faq-boarding-when" {
+			t.Errorf("got %s %s, want faq-boarding-when", r.Decision, r.Best.ID)
+		}
+	})
+}

@@ -48,7 +48,8 @@ type Engine struct {
 	weak map[string]bool // question words: 什么时候, 哪里, 怎么办
 	// spoken maps a spoken phrase to the written word it stands for
 	// (带啥 → 材料); immutable after New.
-	spoken map[string]string
+	spoken   map[string]string
+	spokenOf map[string][]string // the written word → its spoken forms
 
 	mu       sync.RWMutex
 	seg      *gse.Segmenter // AddToken races with Cut: written only under mu
@@ -96,7 +97,7 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		log: log, opts: opts, norm: norm, seg: seg,
-		stop: map[string]bool{}, weak: map[string]bool{}, spoken: map[string]string{},
+		stop: map[string]bool{}, weak: map[string]bool{}, spoken: map[string]string{}, spokenOf: map[string][]string{},
 		ix: newIndex(), regions: newRegionSet(),
 		notices: map[string]*content.Notice{}, faqs: map[string]*content.FAQ{}, rules: map[string]*content.Rule{},
 		learned: map[string]bool{},
@@ -130,8 +131,13 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	}
 	for form, word := range lexicon.Spoken() {
 		form = strings.ReplaceAll(e.norm.Normalize(form), " ", "")
-		e.spoken[form] = strings.ReplaceAll(e.norm.Normalize(word), " ", "")
+		word = strings.ReplaceAll(e.norm.Normalize(word), " ", "")
+		e.spoken[form] = word
+		e.spokenOf[word] = append(e.spokenOf[word], form)
 		e.learn(form)
+	}
+	for _, forms := range e.spokenOf {
+		slices.Sort(forms) // the map's order is random; matching is not
 	}
 	for _, g := range gradeNames {
 		e.learn(g)

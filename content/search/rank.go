@@ -163,7 +163,7 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 				frac := float64(sc.cnt[key]) / float64(k)
 				tf := sc.tf[key]
 				sc.cnt[key] = 0
-				if frac < 0.5 {
+				if frac < 0.5 || (a.whole && frac < 1) {
 					continue
 				}
 				m := float32(a.credit * frac * frac)
@@ -363,7 +363,7 @@ func phraseCoverage(d *doc, q *query, totalW float64) float64 {
 					}
 				}
 				frac := float64(found) / float64(len(a.terms))
-				if frac >= 0.5 {
+				if frac >= 0.5 && (!a.whole || frac == 1) {
 					m = math.Max(m, a.credit*frac*frac)
 				}
 			}
