@@ -103,9 +103,9 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 func (t *turn) ask(ctx context.Context, q search.Query, a search.Analysis, mayClarify bool) Reply {
 	b := t.b
 	res := b.m.Match(ctx, q)
-	next := Session{Query: q.Text, Topic: b.topicOf(q.Text, res.Analysis), Region: first(res.Analysis.Regions), Grade: first(res.Analysis.Grades)}
+	next := Session{Query: q.Text, Topic: t.topicOf(q.Text, res.Analysis), Region: first(res.Analysis.Regions), Grade: first(res.Analysis.Grades)}
 	if next.Topic == "" {
-		next.Topic = b.topicOf(q.Text, a)
+		next.Topic = t.topicOf(q.Text, a)
 	}
 	if mayClarify && res.Decision == search.Choices {
 		if cl := t.clarifying(res, q); cl != nil {
@@ -134,15 +134,17 @@ func (t *turn) record(ctx context.Context, normalized string, r Reply) {
 
 // topicOf is a question without its region and grade words: what a
 // follow-up such as 那惠来呢 keeps.
-func (b *Bot) topicOf(text string, a search.Analysis) string {
+func (t *turn) topicOf(text string, a search.Analysis) string {
 	c := compact(text)
-	return strip(c, b.facetWords(c, a))
+	return strip(c, t.facetWords(c, a))
 }
 
 // facetWords are the words of c that name a region or a grade: the
 // canonical names, their short forms, grade words, and the matcher's
-// tokens that it reads as a region or grade (市区, 七年级, …).
-func (b *Bot) facetWords(c string, a search.Analysis) []string {
+// tokens that it reads as a region or grade (市区, 七年级, …). A token's
+// reading is kept for the turn: a follow-up check and the topic of the
+// answer look at the same tokens.
+func (t *turn) facetWords(c string, a search.Analysis) []string {
 	var words []string
 	for _, r := range a.Regions {
 		words = append(words, regionForms(r)...)
@@ -153,7 +155,16 @@ func (b *Bot) facetWords(c string, a search.Analysis) []string {
 		if utf8.RuneCountInString(tok) > 4 {
 			continue // a phrase that merely contains a region or grade
 		}
-		if ta := b.m.Analyze(tok); len(ta.Regions) > 0 || len(ta.Grades) > 0 {
+		is, ok := t.facets[tok]
+		if !ok {
+			ta := t.b.m.Analyze(tok)
+			is = len(ta.Regions) > 0 || len(ta.Grades) > 0
+			if t.facets == nil {
+				t.facets = map[string]bool{}
+			}
+			t.facets[tok] = is
+		}
+		if is {
 			words = append(words, compact(tok))
 		}
 	}
@@ -166,7 +177,7 @@ func (t *turn) followUp(sess Session, a search.Analysis, c string) (region, grad
 	if sess.Topic == "" || (len(a.Regions) == 0 && len(a.Grades) == 0) {
 		return "", "", false
 	}
-	rest := strip(strip(c, t.b.facetWords(c, a)), followFiller)
+	rest := strip(strip(c, t.facetWords(c, a)), followFiller)
 	if rest != "" {
 		// What is left may still be a region or grade the matcher knows
 		// by another name (市区): then it is short and reads as one.
@@ -297,7 +308,7 @@ func (t *turn) resolveClarify(ctx context.Context, sess Session, text, c string)
 	}
 	if len(match) == 1 {
 		if r, ok := t.b.renderItem(match[0].Kind, match[0].ID, t.now); ok {
-			next := Session{Query: cl.Query, Topic: t.b.topicOf(cl.Query, t.b.m.Analyze(cl.Query))}
+			next := Session{Query: cl.Query, Topic: t.topicOf(cl.Query, t.b.m.Analyze(cl.Query))}
 			if cl.Dim == "region" {
 				next.Region = chosen
 			} else {

@@ -249,6 +249,8 @@ type turn struct {
 	stored         *Reply
 	rated, allowed bool
 	session        *Session
+
+	facets map[string]bool // token → the matcher reads it as a region or grade
 }
 
 // call runs one store operation with its own short timeout. On failure the
