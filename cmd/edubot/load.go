@@ -86,14 +86,15 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ctx, cancel := context.WithTimeout(ctx, *dur)
 	defer cancel()
 	var (
-		seq    atomic.Int64
-		errs   atomic.Int64
-		mu     sync.Mutex
-		lat    []time.Duration
-		kinds  = map[string]int{}
-		wg     sync.WaitGroup
-		start  = time.Now()
-		runTag = time.Now().UnixNano()
+		seq      atomic.Int64
+		firstErr atomic.Value
+		errs     atomic.Int64
+		mu       sync.Mutex
+		lat      []time.Duration
+		kinds    = map[string]int{}
+		wg       sync.WaitGroup
+		start    = time.Now()
+		runTag   = time.Now().UnixNano()
 	)
 	for w := 0; w < *conc; w++ {
 		wg.Add(1)
@@ -111,7 +112,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 					break
 				}
 				if err != nil {
-					errs.Add(1)
+					if errs.Add(1) == 1 {
+						firstErr.Store(err.Error())
+					}
 					continue
 				}
 				mine = append(mine, time.Since(t0))
@@ -141,6 +144,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		m, *conc, elapsed.Round(time.Millisecond), len(lat), float64(len(lat))/elapsed.Seconds(), errs.Load())
 	fmt.Fprintf(stdout, "latency p50 %s  p90 %s  p99 %s  max %s\n",
 		pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+	if e, ok := firstErr.Load().(string); ok {
+		fmt.Fprintf(stdout, "first error: %s\n", e)
+	}
 	names := make([]string, 0, len(kinds))
 	for k := range kinds {
 		names = append(names, k)
