@@ -47,13 +47,14 @@ type alt struct {
 
 // query is a question analysed against the current index.
 type query struct {
-	an        Analysis
-	concepts  []concept
-	years     []int    // years asked about (今年, 去年, 2025)
-	latest    bool     // 最新, 最近
-	docIntent bool     // asks for a notice itself (通知, 文件, 原文)
-	spoken    []string // spoken phrases read as words, for Explain
-	qterms    map[int32]bool
+	an         Analysis
+	concepts   []concept
+	years      []int    // years asked about (今年, 去年, 2025)
+	namedYears []int    // years written out (2025), not relative ones
+	latest     bool     // 最新, 最近
+	docIntent  bool     // asks for a notice itself (通知, 文件, 原文)
+	spoken     []string // spoken phrases read as words, for Explain
+	qterms     map[int32]bool
 }
 
 var (
@@ -99,6 +100,7 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	for _, m := range yearNumRe.FindAllString(body, -1) {
 		if y, err := strconv.Atoi(m); err == nil {
 			q.years = append(q.years, y)
+			q.namedYears = append(q.namedYears, y)
 		}
 	}
 	if docIntentRe.MatchString(body) {

@@ -529,7 +529,13 @@ func (e *Engine) docForNotice(nt *content.Notice) *doc {
 	d.region = e.regions.canonical(nt.Region)
 	d.grades = gradesIn(d.text[fTitle] + " " + d.text[fKeywords])
 	d.mentions, _ = e.regions.find(d.text[fTitle])
-	d.years = append(yearsIn(d.text[fTitle]+" "+d.text[fSummary]), nt.Date.Year())
+	// The years a notice speaks of are the ones it names; its publication
+	// year only when it names none (a notice of 2026 about the 2027 exam
+	// is about 2027).
+	d.years = yearsIn(d.text[fTitle] + " " + d.text[fSummary] + " " + d.text[fKeywords])
+	if len(d.years) == 0 && !nt.Date.IsZero() {
+		d.years = []int{nt.Date.Year()}
+	}
 	if d.region == "" && len(d.mentions) == 1 {
 		d.region = d.mentions[0]
 	}

@@ -35,9 +35,12 @@ type tuning struct {
 	futureF     float64 // factor for a coming year the content does not name
 	minRC       float64 // below this reverse coverage, confidence shrinks
 	otherYearF  float64 // factor for content about another year than asked
+	// unspokenYearF: factor for every candidate when the year the question
+	// names is one none of them names or was published in.
+	unspokenYearF float64
 }
 
-var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5}
+var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35}
 
 // scratch holds per-query arrays sized to the index, reused across queries.
 type scratch struct {
@@ -310,6 +313,16 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 			// The question says almost nothing of what the document is
 			// about: the words they share are more likely chance.
 			h.conf *= math.Sqrt(rc / tune.minRC)
+		}
+	}
+	if len(q.namedYears) > 0 && !slices.ContainsFunc(top, func(h docHit) bool {
+		return overlapsInt(q.namedYears, ix.docs[h.num].years)
+	}) {
+		// The question names a year none of the candidates speaks of or
+		// was published in: whatever they say is about another year.
+		for i := range top {
+			top[i].conf *= tune.unspokenYearF
+			top[i].notes = append(top[i].notes, "a year no candidate speaks of")
 		}
 	}
 	sort.SliceStable(top, func(i, j int) bool { return top[i].conf > top[j].conf })
