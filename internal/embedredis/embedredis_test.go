@@ -109,7 +109,7 @@ func TestSnapshotWrittenOnChange(t *testing.T) {
 // Keys expire by the wall clock (miniredis does not expire them by itself).
 func TestKeysExpire(t *testing.T) {
 	ctx := context.Background()
-	s, err := Start(Options{})
+	s, err := Start(Options{ExpireTick: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
