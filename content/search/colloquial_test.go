@@ -109,3 +109,53 @@ func TestColloquialContent(t *testing.T) {
 		}
 	})
 }
+
+// Questions in the spoken forms of several regions (southwest 咋个/啥子/
+// 好多钱/娃儿, Cantonese 几多钱/点样/细路/几时, northern 咋整, a yes-no
+// question closed with 不) find the written FAQ.
+func TestDialectQuestionForms(t *testing.T) {
+	faq := func(id, q, a string, kw ...string) *content.FAQ {
+		return &content.FAQ{ID: id, Question: q, Answer: a, Keywords: kw, Region: "韶关市"}
+	}
+	set := &content.Set{FAQs: []*content.FAQ{
+		faq("faq-meal-price", "学校午餐一个月多少钱？", "每生每月按核定标准收取。", "午餐", "伙食费"),
+		faq("faq-meal-pay", "午餐费在哪里缴费？", "通过学校缴费平台缴纳。", "午餐", "缴费"),
+		faq("faq-transfer-grade8", "初二还可以转学吗？", "初二可以转学，初三下学期起不再办理。", "转学"),
+		faq("faq-winter", "寒假什么时候开始？", "1月24日起放寒假。", "寒假"),
+		faq("faq-bus-apply", "校车怎么申请？", "开学第一周向学校申请。", "校车"),
+		faq("faq-kg-signup", "幼儿园报名怎么办理？", "在线提交申请后到园确认。", "幼儿园", "报名"),
+		faq("faq-myopia", "学校怎么预防近视？", "每学期视力筛查。", "近视"),
+		faq("faq-uniform", "校服要买几套？", "自愿购买。", "校服"),
+	}}
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMatchCases(t, e, []matchCase{
+		{"southwest 好多钱 asks the price", "娃儿午餐一个月好多钱", "faq-meal-price"},
+		{"Cantonese 几多钱 asks the price", "细路午餐要几多钱", "faq-meal-price"},
+		{"paying is not the price", "午餐费去哪交", "faq-meal-pay"},
+		{"a grade then 下学期 and a closing 不", "初二下学期能转学不", "faq-transfer-grade8"},
+		{"啥子时候 for when", "啥子时候放寒假嘛", "faq-winter"},
+		{"Cantonese 点样 for how", "校车点样申请", "faq-bus-apply"},
+		{"咋个 for how", "幼儿园咋个报名", "faq-kg-signup"},
+		{"northern 咋整 for how", "娃上幼儿园报名咋整", "faq-kg-signup"},
+	})
+}
+
+// Autonomous regions are called by their place name alone.
+func TestShortRegionOfAutonomousRegions(t *testing.T) {
+	for full, want := range map[string]string{
+		"北川羌族自治县":    "北川",
+		"阿坝藏族羌族自治州":  "阿坝",
+		"巴音郭楞蒙古自治州":  "巴音郭楞",
+		"红河哈尼族彝族自治州": "红河",
+		"伊犁哈萨克自治州":   "伊犁",
+		"绵阳市":        "绵阳",
+		"广西壮族自治区":    "广西",
+	} {
+		if got := shortRegion(full); got != want {
+			t.Errorf("shortRegion(%s) = %s, want %s", full, got, want)
+		}
+	}
+}

@@ -140,7 +140,9 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		slices.Sort(forms) // the map's order is random; matching is not
 	}
 	for _, g := range gradeNames {
-		e.learn(g)
+		// A grade must win over the rarer words its characters also make
+		// (初三下学期 is 初三|下学期, not 初|三下|学期).
+		e.learnAt(g, 3000)
 	}
 	if set == nil {
 		set = &content.Set{}
@@ -302,6 +304,20 @@ func (e *Engine) learn(w string) {
 	}
 	// A middling frequency: preferred over splitting, not over longer words.
 	_ = e.seg.AddToken(w, 3000)
+}
+
+// learnAt makes sure a word is in the segmenter's dictionary with at least
+// freq. The caller holds mu (or is constructing the engine).
+func (e *Engine) learnAt(w string, freq float64) {
+	e.learned[w] = true
+	f, _, ok := e.seg.Find(w)
+	switch {
+	case ok && f >= freq:
+	case ok:
+		_ = e.seg.ReAddToken(w, freq)
+	default:
+		_ = e.seg.AddToken(w, freq)
+	}
 }
 
 // quotedRe finds terms the content sets off in quotes or title marks:

@@ -17,11 +17,65 @@ var regionSuffixes = []string{"特别行政区", "壮族自治区", "回族自�
 func shortRegion(name string) string {
 	for _, suf := range regionSuffixes {
 		if s, ok := strings.CutSuffix(name, suf); ok && utf8.RuneCountInString(s) >= 2 {
+			if strings.HasPrefix(suf, "自治") {
+				// 北川羌族自治县 is called 北川: drop the peoples too.
+				s = stripPeoples(s)
+			}
 			return s
 		}
 	}
 	return name
 }
+
+// peoples are the names of peoples that autonomous regions carry between
+// their place name and 自治州/自治县 (阿坝藏族羌族自治州).
+var peoples = []string{"族", "蒙古", "柯尔克孜", "哈萨克", "各"}
+
+// stripPeoples removes the trailing names of peoples from an autonomous
+// region's name: 阿坝藏族羌族 → 阿坝, 巴音郭楞蒙古 → 巴音郭楞. Peoples'
+// names are two to four characters ending in 族 or one of the few spelled
+// without it.
+func stripPeoples(s string) string {
+	for {
+		cut := false
+		r := []rune(s)
+		for _, p := range peoples {
+			pr := []rune(p)
+			if !strings.HasSuffix(s, p) {
+				continue
+			}
+			n := len(pr)
+			if p == "族" {
+				n = 0
+				// A people's name with 族 is 2–4 characters (羌族, 土家族, 哈尼族, 景颇族).
+				for k := 4; k >= 2; k-- {
+					if len(r)-k >= 2 && isPeople(string(r[len(r)-k:])) {
+						n = k
+						break
+					}
+				}
+			}
+			if n > 0 && len(r)-n >= 2 {
+				s, cut = string(r[:len(r)-n]), true
+				break
+			}
+		}
+		if !cut {
+			return s
+		}
+	}
+}
+
+// peopleNames lists the peoples that name autonomous regions.
+var peopleNames = map[string]bool{}
+
+func init() {
+	for _, p := range strings.Fields("藏族 羌族 彝族 苗族 土家族 侗族 布依族 哈尼族 壮族 傣族 景颇族 傈僳族 白族 回族 蒙古族 朝鲜族 瑶族 畲族 黎族 满族 仡佬族 水族 纳西族 拉祜族 佤族 怒族 独龙族 普米族 哈萨克族 柯尔克孜族 锡伯族 撒拉族 土族 保安族 东乡族 裕固族 毛南族 仫佬族 各族 达斡尔族 鄂温克族 鄂伦春族 塔吉克族 维吾尔族") {
+		peopleNames[p] = true
+	}
+}
+
+func isPeople(s string) bool { return peopleNames[s] }
 
 // regionSet knows the region names of the built-in lexicon and of the
 // content, and which of them is the bureau's own, city-wide one.
