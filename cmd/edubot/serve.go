@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gdjysjyj/edubot/bot"
@@ -270,6 +271,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
+	m.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "edubot_stats_dropped_total",
+		Help: "Question records dropped because the stats writer's queue was full.",
+	}, func() float64 { return float64(recorder.Dropped()) }))
 	workers.Add(1)
 	go func() {
 		defer workers.Done()
