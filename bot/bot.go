@@ -132,3 +132,9 @@ type Subscriber struct {
 	SubscribedAt time.Time
 	LastMessage  time.Time
 }
+
+// Forgetter deletes what another part of edubot keeps about a user, when
+// the user unsubscribes (WeChat's rules require it).
+type Forgetter interface {
+	ForgetUser(ctx context.Context, openid string) error
+}

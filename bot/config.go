@@ -167,6 +167,9 @@ type Deps struct {
 	Store    Store
 	Recorder Recorder       // optional
 	Mass     MassResultSink // optional
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Forget are other parts that keep something about a user (e.g.
+	// broadcast results); on unsubscribe each is told to delete it.
+	Forget []Forgetter
+	Now    func() time.Time
+	Log    *slog.Logger
 }

@@ -17,26 +17,28 @@ const seenTTL = 7 * 24 * time.Hour
 // Bot answers users. It is safe for concurrent use; all state is in the
 // Store, so several replicas on one Redis behave as one.
 type Bot struct {
-	cfg  Config
-	m    Matcher
-	st   Store
-	rec  Recorder
-	mass MassResultSink
-	now  func() time.Time
-	log  *slog.Logger
+	cfg    Config
+	m      Matcher
+	st     Store
+	rec    Recorder
+	mass   MassResultSink
+	forget []Forgetter
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 // New returns a bot. cfg's unset fields take DefaultConfig's values;
 // deps.Store may be nil (no memory), deps.Recorder and deps.Mass too.
 func New(cfg Config, deps Deps) *Bot {
 	b := &Bot{
-		cfg:  cfg.withDefaults(),
-		m:    deps.Matcher,
-		st:   deps.Store,
-		rec:  deps.Recorder,
-		mass: deps.Mass,
-		now:  deps.Now,
-		log:  deps.Log,
+		cfg:    cfg.withDefaults(),
+		m:      deps.Matcher,
+		st:     deps.Store,
+		rec:    deps.Recorder,
+		mass:   deps.Mass,
+		forget: deps.Forget,
+		now:    deps.Now,
+		log:    deps.Log,
 	}
 	if b.now == nil {
 		b.now = time.Now
@@ -71,6 +73,13 @@ func (b *Bot) Handle(ctx context.Context, m Message) Reply {
 		if t.st != nil {
 			if err := t.st.Forget(ctx, m.User); err != nil {
 				b.log.Error("bot: deleting an unsubscribed user's data", "err", err)
+			}
+		}
+		if m.User != "" {
+			for _, f := range b.forget {
+				if err := f.ForgetUser(ctx, m.User); err != nil {
+					b.log.Error("bot: deleting an unsubscribed user's data", "err", err)
+				}
 			}
 		}
 		return Reply{Kind: ReplyNone, Answer: AnswerNone}

@@ -709,3 +709,35 @@ func TestRateLimitSharedByWorkers(t *testing.T) {
 	}
 	checkExactlyOnce(t, e, ids)
 }
+
+// A user who unsubscribes disappears from the results of past broadcasts
+// (WeChat's rules: delete the user's data); others stay.
+func TestForgetUserRemovesThemFromResults(t *testing.T) {
+	e := newEnv(t, wxfake.Config{})
+	e.subscriber("o-leaving", "开学", time.Hour)
+	e.subscriber("o-staying", "开学", time.Hour)
+	s := e.service(Options{})
+	ctx := context.Background()
+	j, err := s.Create(ctx, Request{Notice: "n-typhoon", To: "subscribers", Actor: "li"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Confirm(ctx, j.ID, "li"); err != nil {
+		t.Fatal(err)
+	}
+	run(t, s)
+	waitState(t, s, j.ID, StateDone)
+	if err := s.ForgetUser(ctx, "o-leaving"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Results(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := res["o-leaving"]; ok {
+		t.Errorf("unsubscribed user still in the results: %v", res)
+	}
+	if res["o-staying"] != "sent" {
+		t.Errorf("other user's result lost: %v", res)
+	}
+}

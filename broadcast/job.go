@@ -144,4 +144,7 @@ type Subscribers interface {
 	Subscribers(ctx context.Context, tag string) ([]bot.Subscriber, error)
 }
 
-var _ bot.MassResultSink = (*Service)(nil)
+var (
+	_ bot.MassResultSink = (*Service)(nil)
+	_ bot.Forgetter      = (*Service)(nil)
+)

@@ -578,3 +578,28 @@ func newID(now time.Time) string {
 	_, _ = rand.Read(b)
 	return "b" + now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
 }
+
+// forgetScript removes one user from a job's recipient results, unless a
+// worker still has the user queued or in flight (the marker is what keeps
+// the send at most once; it goes with the job's 30-day results).
+var forgetScript = redis.NewScript(`
+local v = redis.call("HGET", KEYS[1], ARGV[1])
+if not v then return 0 end
+if v == "queued" or string.sub(v, 1, 8) == "sending:" then return 0 end
+return redis.call("HDEL", KEYS[1], ARGV[1])
+`)
+
+// ForgetUser implements bot.Forgetter: when a user unsubscribes, their
+// openid is removed from the recipient results of every job.
+func (s *Service) ForgetUser(ctx context.Context, openid string) error {
+	ids, err := s.rdb.ZRange(ctx, s.jobsKey(), 0, -1).Result()
+	if err != nil {
+		return fmt.Errorf("broadcast: forget user: %w", err)
+	}
+	for _, id := range ids {
+		if err := forgetScript.Run(ctx, s.rdb, []string{s.rcptKey(id)}, openid).Err(); err != nil {
+			return fmt.Errorf("broadcast: forget user: job %s: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -285,14 +285,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	var mass bot.MassResultSink // MASSSENDJOBFINISH → the broadcast job
+	var forget []bot.Forgetter  // unsubscribe → delete the user's broadcast results
 	if bcast != nil {
 		mass = bcast
+		forget = append(forget, bcast)
 	}
 	b := bot.New(botCfg, bot.Deps{
 		Matcher:  engine,
 		Store:    redisstore.New(rdb, prefix),
 		Recorder: recorder,
 		Mass:     mass,
+		Forget:   forget,
 		Now:      now,
 		Log:      log,
 	})
