@@ -102,6 +102,7 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		notices: map[string]*content.Notice{}, faqs: map[string]*content.FAQ{}, rules: map[string]*content.Rule{},
 		learned: map[string]bool{},
 	}
+	e.regions.words = func(s string) []string { return e.seg.Cut(s, false) }
 	e.ix.isWord = func(t string) bool {
 		f, _, ok := e.seg.Find(t)
 		return ok && f > 0

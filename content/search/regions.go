@@ -10,7 +10,7 @@ import (
 )
 
 // regionSuffixes are stripped to get the short name people use (普宁市 → 普宁).
-var regionSuffixes = []string{"特别行政区", "壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "自治州", "自治县", "新区", "省", "市", "县", "区"}
+var regionSuffixes = []string{"特别行政区", "壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "自治州", "自治县", "新区", "地区", "林区", "省", "市", "县", "区", "盟"}
 
 // shortRegion returns the name without its administrative suffix, or the
 // name itself when too little would be left.
@@ -88,17 +88,31 @@ type regionSet struct {
 	province map[string]bool
 	parent   map[string]string // built-in: region → the region it lies in
 	fullOf   map[string]string // built-in: short name → full name
+	byFirst  map[rune][]string // aliases by their first character, longest first
+	// words segments a stretch of text: a built-in short name (德阳) counts
+	// only where it stands as a word, not inside others (初中卫生 has no 中卫).
+	words func(string) []string
 }
 
 func newRegionSet() *regionSet {
 	r := &regionSet{byShort: map[string]string{}, content: map[string]int{}, builtin: map[string]bool{}, province: map[string]bool{}, parent: lexicon.RegionParents(), fullOf: map[string]string{}}
+	fullOnly := lexicon.FullNameOnly()
 	for _, name := range lexicon.Regions() {
 		r.builtin[name] = true
-		if strings.HasSuffix(name, "省") || strings.HasSuffix(name, "自治区") || strings.HasSuffix(name, "行政区") {
+		if r.parent[name] == "" && (strings.HasSuffix(name, "省") || strings.HasSuffix(name, "自治区") || strings.HasSuffix(name, "行政区") ||
+			name == "北京市" || name == "天津市" || name == "上海市" || name == "重庆市") {
 			r.province[name] = true
 		}
-		r.byShort[shortRegion(name)] = name
-		r.fullOf[shortRegion(name)] = name
+		short := shortRegion(name)
+		if fullOnly[name] {
+			// Its short form is an ordinary word (安康) or another
+			// region's (吉林): only the full name names it.
+			short = name
+		}
+		if _, taken := r.byShort[short]; !taken {
+			r.byShort[short] = name
+			r.fullOf[short] = name
+		}
 	}
 	r.rebuild()
 	return r
@@ -123,6 +137,11 @@ func (r *regionSet) rebuild() {
 		}
 		return r.aliases[i] < r.aliases[j]
 	})
+	r.byFirst = map[rune][]string{}
+	for _, a := range r.aliases {
+		c, _ := utf8.DecodeRuneInString(a)
+		r.byFirst[c] = append(r.byFirst[c], a)
+	}
 	r.setHome()
 }
 
@@ -131,6 +150,9 @@ func (r *regionSet) canonical(name string) string {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return ""
+	}
+	if c, ok := r.byShort[name]; ok {
+		return c
 	}
 	if c, ok := r.byShort[shortRegion(name)]; ok {
 		return c
@@ -203,28 +225,77 @@ func (r *regionSet) parentOf(name string) string {
 
 // find returns the canonical regions named in normalised text, and the text
 // with those names blanked out (they are matched by region, not as words).
+// At each place the longest name wins; a built-in short name the content
+// does not use counts only where it stands as a word.
 func (r *regionSet) find(norm string) ([]string, string) {
 	var out []string
-	for _, a := range r.aliases {
-		if !strings.Contains(norm, a) {
-			continue
-		}
-		c := r.byShort[shortRegion(a)]
-		if c == "" {
-			c = a
-		}
-		norm = strings.ReplaceAll(norm, a, " ")
-		found := false
-		for _, o := range out {
-			if o == c {
-				found = true
+	var b strings.Builder
+	last := 0 // norm[:last] is written to b
+	for i := 0; i < len(norm); {
+		c, size := utf8.DecodeRuneInString(norm[i:])
+		match := ""
+		for _, a := range r.byFirst[c] {
+			if strings.HasPrefix(norm[i:], a) && r.standsAlone(norm, i, a) {
+				match = a
+				break
 			}
 		}
-		if !found {
-			out = append(out, c)
+		if match == "" {
+			i += size
+			continue
+		}
+		canon := r.byShort[match]
+		if canon == "" {
+			canon = r.byShort[shortRegion(match)]
+		}
+		if canon == "" {
+			canon = match
+		}
+		if !slices.Contains(out, canon) {
+			out = append(out, canon)
+		}
+		b.WriteString(norm[last:i])
+		b.WriteByte(' ')
+		i += len(match)
+		last = i
+	}
+	if last == 0 {
+		return out, norm
+	}
+	b.WriteString(norm[last:])
+	return out, b.String()
+}
+
+// standsAlone reports whether the alias at norm[i:] names a region there:
+// always for the content's own regions and for full names; a built-in short
+// name only where the segmenter reads it as a word.
+func (r *regionSet) standsAlone(norm string, i int, alias string) bool {
+	canon := r.byShort[alias]
+	if canon == "" || canon == alias || r.content[canon] > 0 || !r.builtin[canon] || r.words == nil {
+		return true
+	}
+	from := strings.LastIndexByte(norm[:i], ' ') + 1
+	to := strings.IndexByte(norm[i:], ' ')
+	if to < 0 {
+		to = len(norm)
+	} else {
+		to += i
+	}
+	start, end := i-from, i-from+len(alias)
+	pos, startOK := 0, start == 0
+	for _, w := range r.words(norm[from:to]) {
+		pos += len(w)
+		if pos == start {
+			startOK = true
+		}
+		if pos == end {
+			return startOK
+		}
+		if pos > end {
+			return false
 		}
 	}
-	return out, norm
+	return false
 }
 
 // wide reports whether a region covers the whole bureau's area: none, the
@@ -236,7 +307,32 @@ func (r *regionSet) wide(name string) bool {
 // inside reports whether a region lies in the bureau's area: one its content
 // names, or one the lexicon places inside the bureau's own region.
 func (r *regionSet) inside(name string) bool {
-	return r.wide(name) || r.content[name] > 0 || (r.home != "" && r.canonical(r.parent[name]) == r.home)
+	return r.wide(name) || r.content[name] > 0 || (r.home != "" && r.within(name, r.home))
+}
+
+// within reports whether the lexicon places region name inside region anc,
+// at any depth.
+func (r *regionSet) within(name, anc string) bool {
+	for range 4 {
+		name = r.parentOf(name)
+		if name == "" {
+			return false
+		}
+		if name == anc {
+			return true
+		}
+	}
+	return false
+}
+
+// homeIn reports whether a region is one the bureau's own region lies in
+// (its province): naming it does not leave the bureau's area. When the
+// lexicon does not place the bureau's region, every province counts.
+func (r *regionSet) homeIn(name string) bool {
+	if r.home == "" || r.parentOf(r.home) == "" {
+		return r.province[name]
+	}
+	return r.within(r.home, name)
 }
 
 // regionPlan is what a question asks of regions, worked out once per query.
@@ -253,8 +349,8 @@ func (r *regionSet) plan(asked []string, profile string) regionPlan {
 	outside := false
 	for _, a := range asked {
 		switch {
-		case r.province[a] || a == r.home:
-		case r.inside(a):
+		case a == r.home || r.homeIn(a):
+		case r.content[a] > 0 || (r.home != "" && r.within(a, r.home)):
 			if p.want == "" {
 				p.want, p.stated = a, true
 			}

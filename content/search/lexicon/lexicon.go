@@ -90,7 +90,26 @@ func Regions() []string {
 		if _, children, ok := strings.Cut(line, ":"); ok {
 			line = children
 		}
-		out = append(out, strings.Fields(line)...)
+		for _, f := range strings.Fields(line) {
+			out = append(out, strings.TrimSuffix(f, "*"))
+		}
+	}
+	return out
+}
+
+// FullNameOnly returns the regions known by their full name only (marked *):
+// their short form is an ordinary word or another region's name.
+func FullNameOnly() map[string]bool {
+	out := map[string]bool{}
+	for _, line := range lines(regions) {
+		if _, children, ok := strings.Cut(line, ":"); ok {
+			line = children
+		}
+		for _, f := range strings.Fields(line) {
+			if name, ok := strings.CutSuffix(f, "*"); ok {
+				out[name] = true
+			}
+		}
 	}
 	return out
 }
@@ -101,7 +120,7 @@ func RegionParents() map[string]string {
 	for _, line := range lines(regions) {
 		if parent, children, ok := strings.Cut(line, ":"); ok {
 			for _, c := range strings.Fields(children) {
-				out[c] = strings.TrimSpace(parent)
+				out[strings.TrimSuffix(c, "*")] = strings.TrimSpace(parent)
 			}
 		}
 	}

@@ -53,6 +53,39 @@ func TestRegions(t *testing.T) {
 	if p := RegionParents()["惠来县"]; p != "揭阳市" {
 		t.Errorf("parent of 惠来县 = %q, want 揭阳市", p)
 	}
+	seen := map[string]bool{}
+	for _, name := range r {
+		if seen[name] {
+			t.Errorf("region %q listed twice", name)
+		}
+		seen[name] = true
+		if strings.HasSuffix(name, "*") {
+			t.Errorf("region %q keeps the full-name marker", name)
+		}
+	}
+	parents := RegionParents()
+	for city, prov := range map[string]string{"成都市": "四川省", "德阳市": "四川省", "吉林市": "吉林省", "阿坝藏族羌族自治州": "四川省", "兴安盟": "内蒙古自治区", "揭阳市": "广东省"} {
+		if parents[city] != prov {
+			t.Errorf("parent of %s = %q, want %s", city, parents[city], prov)
+		}
+	}
+	// Every prefecture-level division lies in a province.
+	n := 0
+	for child, parent := range parents {
+		if parent != "揭阳市" {
+			n++
+			if !seen[parent] {
+				t.Errorf("%s lies in %s, which is not a region", child, parent)
+			}
+		}
+	}
+	if n < 330 {
+		t.Errorf("%d prefecture-level divisions, want all (about 333)", n)
+	}
+	full := FullNameOnly()
+	if !full["吉林市"] || !full["安康市"] || full["成都市"] {
+		t.Errorf("full-name-only regions wrong: 吉林市 %v 安康市 %v 成都市 %v", full["吉林市"], full["安康市"], full["成都市"])
+	}
 }
 
 func TestSpoken(t *testing.T) {

@@ -1,0 +1,46 @@
+package search
+
+import (
+	"testing"
+
+	"github.com/gdjysjyj/edubot/content"
+)
+
+// A bureau of our own in another province: 南充市 with two of its counties.
+func nanchongSet() *content.Set {
+	faq := func(id, q, a, region string, kw ...string) *content.FAQ {
+		return &content.FAQ{ID: id, Question: q, Answer: a, Keywords: kw, Region: region}
+	}
+	return &content.Set{FAQs: []*content.FAQ{
+		faq("faq-pe-items", "体育中考考哪些项目？", "必考项目为长跑，另选两项。", "南充市", "体育中考", "项目"),
+		faq("faq-exam-signup", "中考什么时候报名？", "每年3月在就读学校报名。", "南充市", "中考", "报名"),
+		faq("faq-kg-signup", "幼儿园什么时候报名？", "每年6月网上报名。", "南充市", "幼儿园", "报名"),
+		faq("faq-langzhong-start", "阆中市中小学什么时候开学？", "9月1日开学。", "阆中市", "开学"),
+		faq("faq-safety-platform", "安全教育平台怎么登录？", "用学校发放的账号登录。", "南充市", "安全教育平台"),
+		faq("faq-health-class", "初中卫生健康课怎么安排？", "每两周一节。", "南充市", "健康教育"),
+		faq("faq-bus", "学校有校车吗？", "农村学校按需开通。", "南充市", "校车"),
+		faq("faq-myopia", "学校怎么预防近视？", "每学期视力筛查。", "南充市", "近视"),
+	}}
+}
+
+// A question about a place outside the bureau's area gets no answer of
+// this bureau's; places inside it, and its own province, keep working; a
+// short place name inside ordinary words is no place.
+func TestPlacesOutsideTheBureau(t *testing.T) {
+	e, err := New(nanchongSet(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMatchCases(t, e, []matchCase{
+		{"another city of the same province, short form", "广元体育中考考什么项目", ""},
+		{"another city, full form", "遂宁市幼儿园几号报名", ""},
+		{"a municipality", "重庆中考啥时候报名", ""},
+		{"another province", "浙江省体育中考项目有哪些", ""},
+		{"an autonomous prefecture by its short name", "凉山的中考什么时候报名", ""},
+		{"the bureau's own province", "四川省体育中考考哪些项目", "faq-pe-items"},
+		{"the bureau's own city", "南充幼儿园什么时候报名", "faq-kg-signup"},
+		{"a county of the bureau", "阆中开学是几号", "faq-langzhong-start"},
+		{"广安 inside 推广安全 is no place", "推广安全教育平台怎么登录", "faq-safety-platform"},
+		{"a full-name-only short form is a word", "初中卫生健康课一周几节", "faq-health-class"},
+	})
+}
