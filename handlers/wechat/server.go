@@ -217,11 +217,14 @@ func (s *Server) Seal(in *Inbound, r bot.Reply) ([]byte, error) {
 	if err != nil {
 		return []byte(Success), fmt.Errorf("wechat: seal: %w", err)
 	}
-	ts, nc := strconv.FormatInt(s.now().Unix(), 10), nonce()
+	// One reading of the clock: a signature over one second and a
+	// Timestamp of the next would fail WeChat's check.
+	sec := s.now().Unix()
+	ts, nc := strconv.FormatInt(sec, 10), nonce()
 	out, err := xml.Marshal(message.ResponseEncryptedXMLMsg{
 		EncryptedMsg: enc,
 		MsgSignature: sign(s.token, ts, nc, enc),
-		Timestamp:    s.now().Unix(),
+		Timestamp:    sec,
 		Nonce:        nc,
 	})
 	if err != nil {

@@ -93,6 +93,39 @@ func TestOpenTriesThePreviousKey(t *testing.T) {
 	}
 }
 
+// A clock that ticks between readings: the encrypted reply's signature
+// and Timestamp must come from the same second, or WeChat rejects it.
+func TestSealSignsTheTimestampItSends(t *testing.T) {
+	tick := now.Add(999 * time.Millisecond)
+	ticking := func() time.Time {
+		tick = tick.Add(time.Millisecond)
+		return tick
+	}
+	s, err := wechat.NewServer(wechat.Config{Token: token, AESKey: keyNow, AppID: appID, TimestampSkew: 300 * time.Second}, ticking)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &wechat.Peer{Token: token, AESKey: keyNow, AppID: appID, Mode: wechat.ModeSafe, Now: clock}
+	for i := range 3 {
+		q, body, err := p.Seal(wechat.TextMessage(account, user, "开学", int64(i+1), now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := s.Open(q, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tick = now.Add(time.Duration(997+i) * time.Millisecond) // the next readings cross a second
+		out, err := s.Seal(in, bot.Reply{Kind: bot.ReplyText, Text: "好"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := p.Open(out); err != nil || got.Content != "好" {
+			t.Errorf("reply sealed across a second boundary: %+v, %v", got, err)
+		}
+	}
+}
+
 func TestOpenChecksAppID(t *testing.T) {
 	s := newServer(t, "")
 	p := &wechat.Peer{Token: token, AESKey: keyNow, AppID: "wxsomeoneelse000", Mode: wechat.ModeSafe, Now: clock}
