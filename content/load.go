@@ -171,7 +171,7 @@ func ParseNotice(name string, data []byte) (*Notice, error) {
 		Region   string   `yaml:"region"`
 		Expires  string   `yaml:"expires"`
 	}
-	if err := yaml.UnmarshalWithOptions(meta, &raw, yaml.Strict()); err != nil {
+	if err := strictYAML(meta, &raw); err != nil {
 		return nil, yamlErr(name, 1, err)
 	}
 	n := Notice{ID: raw.ID, Title: raw.Title, Source: raw.Source, URL: raw.URL, Cover: raw.Cover,
@@ -204,7 +204,7 @@ func ParseNotice(name string, data []byte) (*Notice, error) {
 // ParseFAQs parses one faq/*.yaml file.
 func ParseFAQs(name string, data []byte) ([]*FAQ, error) {
 	var list []*FAQ
-	if err := yaml.UnmarshalWithOptions(data, &list, yaml.Strict()); err != nil {
+	if err := strictYAML(data, &list); err != nil {
 		return nil, yamlErr(name, 0, err)
 	}
 	for i, f := range list {
@@ -222,7 +222,7 @@ func ParseFAQs(name string, data []byte) ([]*FAQ, error) {
 // ParseRules parses rules.yaml.
 func ParseRules(name string, data []byte) ([]*Rule, error) {
 	var list []*Rule
-	if err := yaml.UnmarshalWithOptions(data, &list, yaml.Strict()); err != nil {
+	if err := strictYAML(data, &list); err != nil {
 		return nil, yamlErr(name, 0, err)
 	}
 	for i, r := range list {
@@ -256,6 +256,18 @@ func ParseSynonyms(name string, data []byte) ([]*SynonymGroup, error) {
 		out = append(out, g)
 	}
 	return out, nil
+}
+
+// strictYAML decodes data into v, refusing unknown fields. go-yaml
+// v1.19.2 panics on some malformed input (a tagged scalar where a list is
+// expected, "!x 0"); staff upload these files, so a panic becomes an error.
+func strictYAML(data []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("YAML the parser cannot read: %v", r)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(data, v, yaml.Strict())
 }
 
 func yamlErr(name string, lineOffset int, err error) error {
@@ -322,8 +334,14 @@ func itemLine(src []byte, i int, field string) int {
 	return nodeLine(src, p)
 }
 
-// nodeLine returns the 1-based line of the YAML node at path p, or 0.
-func nodeLine(src []byte, p string) int {
+// nodeLine returns the 1-based line of the YAML node at path p, or 0
+// (also when the parser panics: the line is a courtesy).
+func nodeLine(src []byte, p string) (line int) {
+	defer func() {
+		if recover() != nil {
+			line = 0
+		}
+	}()
 	ypath, err := yaml.PathString(p)
 	if err != nil {
 		return 0
@@ -336,7 +354,7 @@ func nodeLine(src []byte, p string) int {
 	if err != nil || node == nil || node.GetToken() == nil || node.GetToken().Position == nil {
 		return 0
 	}
-	line := node.GetToken().Position.Line
+	line = node.GetToken().Position.Line
 	// A field's value node sits on the key's line, except block scalars.
 	if tk := node.GetToken(); tk.Prev != nil && tk.Prev.Position != nil && tk.Prev.Position.Line < line && strings.HasPrefix(strings.TrimSpace(tk.Prev.Value), "|") {
 		line = tk.Prev.Position.Line
