@@ -87,7 +87,7 @@ func Load(path string) (*Menu, error) {
 // Parse reads and validates a menu. Errors name the line and the button.
 func Parse(data []byte) (*Menu, error) {
 	var m Menu
-	if err := yaml.UnmarshalWithOptions(data, &m, yaml.Strict()); err != nil {
+	if err := strictYAML(data, &m); err != nil {
 		return nil, fmt.Errorf("menu: %s", yaml.FormatError(err, false, false))
 	}
 	if errs := m.validate(); len(errs) > 0 {
@@ -99,6 +99,18 @@ func Parse(data []byte) (*Menu, error) {
 		return nil, errors.Join(out...)
 	}
 	return &m, nil
+}
+
+// strictYAML decodes data into v, refusing unknown fields. go-yaml
+// v1.19.2 panics on some malformed input (a tagged scalar where a list is
+// expected, "!x 0"): that becomes an error, not a crash.
+func strictYAML(data []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("YAML the parser cannot read: %v", r)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(data, v, yaml.Strict())
 }
 
 type verr struct{ path, where, msg string }

@@ -95,3 +95,14 @@ func TestUnknownYAMLKey(t *testing.T) {
 		t.Fatalf("err = %v, want the unknown key named", err)
 	}
 }
+
+// go-yaml panics on a tagged scalar where a list belongs; Load must say so.
+func TestYAMLTheParserPanicsOn(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte("trusted_proxies: !00 000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p) {
+		t.Fatalf("err = %v, want an error naming the file", err)
+	}
+}
