@@ -51,6 +51,7 @@ type query struct {
 	concepts   []concept
 	years      []int    // years asked about (今年, 去年, 2025)
 	namedYears []int    // years written out (2025), not relative ones
+	schools    []string // schools named (南山中学), see schoolsIn
 	latest     bool     // 最新, 最近
 	docIntent  bool     // asks for a notice itself (通知, 文件, 原文)
 	spoken     []string // spoken phrases read as words, for Explain
@@ -87,6 +88,7 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	q.an.Role = roleIn(norm)
 	q.an.Grades = gradesIn(norm)
 	body := stripFiller(norm)
+	q.schools = e.schoolsIn(body)
 	q.an.Regions, body = e.regions.find(body)
 
 	for w, d := range relYears {

@@ -44,3 +44,26 @@ func TestPlacesOutsideTheBureau(t *testing.T) {
 		{"a full-name-only short form is a word", "初中卫生健康课一周几节", "faq-health-class"},
 	})
 }
+
+// A question about one named school is answered only by content that
+// names it; a general answer sharing its other words is no answer.
+func TestNamedSchoolTheContentDoesNotMention(t *testing.T) {
+	set := nanchongSet()
+	set.FAQs = append(set.FAQs,
+		&content.FAQ{ID: "faq-art-line", Question: "艺术特长生的录取分数线是多少？", Answer: "文化分不低于400分。", Keywords: []string{"艺术特长生", "录取分数线"}, Region: "南充市"},
+		&content.FAQ{ID: "faq-school2-bus", Question: "南充二中的校车怎么乘坐？", Answer: "在校门口东侧上车。", Keywords: []string{"校车"}, Region: "南充市"},
+		&content.FAQ{ID: "faq-loan", Question: "大学生助学贷款在哪里办？", Answer: "到县资助中心办理。", Keywords: []string{"助学贷款"}, Region: "南充市"},
+	)
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMatchCases(t, e, []matchCase{
+		{"a numbered school of the city", "南充一中的录取分数线多少", ""},
+		{"a school named after a county", "阆中中学录取分数线是多少", ""},
+		{"a university", "四川大学的录取分数线", ""},
+		{"no school named", "艺术特长生录取分数线多少", "faq-art-line"},
+		{"the school the content names", "南充二中校车在哪里坐", "faq-school2-bus"},
+		{"going to university is no school's name", "孩子考上大学了助学贷款去哪办", "faq-loan"},
+	})
+}

@@ -38,9 +38,10 @@ type tuning struct {
 	// unspokenYearF: factor for every candidate when the year the question
 	// names is one none of them names or was published in.
 	unspokenYearF float64
+	otherSchoolF  float64 // factor for a document that does not name the school asked about
 }
 
-var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35}
+var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35, otherSchoolF: 0.5}
 
 // scratch holds per-query arrays sized to the index, reused across queries.
 type scratch struct {
@@ -434,6 +435,11 @@ func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool)
 	if role != "" && len(d.audience) > 0 && !slices.Contains(d.audience, role) {
 		f *= 0.9
 		notes = append(notes, "other audience")
+	}
+	if len(q.schools) > 0 && !namesAll(d, q.schools) {
+		// The question is about a school this document does not name.
+		f *= tune.otherSchoolF
+		notes = append(notes, "does not name the school asked about")
 	}
 	if q.docIntent && d.kind == KindFAQ {
 		f *= 0.8

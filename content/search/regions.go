@@ -298,6 +298,13 @@ func (r *regionSet) standsAlone(norm string, i int, alias string) bool {
 	return false
 }
 
+// isShortName reports whether w is a region's short name (绵阳, not
+// 绵阳市): a place name that can begin a school's name.
+func (r *regionSet) isShortName(w string) bool {
+	c, ok := r.byShort[w]
+	return ok && c != w && shortRegion(c) == w
+}
+
 // wide reports whether a region covers the whole bureau's area: none, the
 // bureau's own, or a province.
 func (r *regionSet) wide(name string) bool {
