@@ -29,7 +29,12 @@ func ToMessage(m *message.MixMessage) bot.Message {
 		User:       string(m.FromUserName),
 		Account:    string(m.ToUserName),
 		Type:       strings.ToLower(string(m.MsgType)),
-		CreateTime: time.Unix(m.CreateTime, 0),
+	}
+	// No CreateTime stays the zero time: the bot's de-duplication reads
+	// that as "unknown", where 1970 would make every such message from a
+	// user within a minute look like a retry of the first.
+	if m.CreateTime > 0 {
+		out.CreateTime = time.Unix(m.CreateTime, 0)
 	}
 	switch {
 	case m.MsgID != 0:

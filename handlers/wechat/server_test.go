@@ -180,6 +180,19 @@ func TestToMessage(t *testing.T) {
 	}
 }
 
+// A message without CreateTime must not read as one sent in 1970: the
+// bot de-duplicates events and MsgId-less messages on it.
+func TestToMessageWithoutCreateTime(t *testing.T) {
+	var m message.MixMessage
+	x := `<xml><ToUserName>gh_a</ToUserName><FromUserName>oU</FromUserName><MsgType>event</MsgType><Event>CLICK</Event><EventKey>K1</EventKey></xml>`
+	if err := xml.Unmarshal([]byte(x), &m); err != nil {
+		t.Fatal(err)
+	}
+	if got := wechat.ToMessage(&m); !got.CreateTime.IsZero() {
+		t.Errorf("CreateTime = %v, want the zero time", got.CreateTime)
+	}
+}
+
 func TestReplyXML(t *testing.T) {
 	m := bot.Message{Type: bot.TypeText, User: user, Account: account}
 	news, err := wechat.ReplyXML(user, account, now, m, bot.Reply{Kind: bot.ReplyNews, Article: &bot.Article{Title: "T", Description: "D", PicURL: "http://p", URL: "http://u"}})
