@@ -26,9 +26,9 @@ var knownEvents = map[string]string{
 // the bot can do, not a search for a caption.
 func ToMessage(m *message.MixMessage) bot.Message {
 	out := bot.Message{
-		User:       string(m.FromUserName),
-		Account:    string(m.ToUserName),
-		Type:       strings.ToLower(string(m.MsgType)),
+		User:    string(m.FromUserName),
+		Account: string(m.ToUserName),
+		Type:    strings.ToLower(string(m.MsgType)),
 	}
 	// No CreateTime stays the zero time: the bot's de-duplication reads
 	// that as "unknown", where 1970 would make every such message from a
