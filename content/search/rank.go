@@ -39,9 +39,10 @@ type tuning struct {
 	// names is one none of them names or was published in.
 	unspokenYearF float64
 	otherSchoolF  float64 // factor for a document that does not name the school asked about
+	gradeW        float64 // weight of a grade named in the question
 }
 
-var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35, otherSchoolF: 0.5}
+var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35, otherSchoolF: 0.5, gradeW: 0.6}
 
 // scratch holds per-query arrays sized to the index, reused across queries.
 type scratch struct {
@@ -220,6 +221,13 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		}
 		if utf8.RuneCountInString(c.word) == 1 {
 			w *= tune.singleW
+		}
+		if slices.Contains(gradeNames, c.word) {
+			// A grade is mostly who asks, and the grade factor already
+			// keeps other grades' answers away: it should not outweigh
+			// what is asked (高二 学考 报名 asks the sign-up, not the
+			// grade's subjects).
+			w *= tune.gradeW
 		}
 		c.weight = w
 		totalW += w

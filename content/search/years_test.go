@@ -62,3 +62,33 @@ func TestYearsNamedBeforePublication(t *testing.T) {
 		{"no year named keeps the FAQ", "实验操作考试成绩怎么查", "faq-lab-score"},
 	})
 }
+
+// A grade in the question says mostly who asks: the question is answered by
+// what it asks (sign-up, subjects), and the grade only keeps other grades'
+// answers away.
+func TestGradeSaysWhoAsks(t *testing.T) {
+	faq := func(id, q, a string, kw ...string) *content.FAQ {
+		return &content.FAQ{ID: id, Question: q, Answer: a, Keywords: kw, Region: "韶关市"}
+	}
+	set := &content.Set{FAQs: []*content.FAQ{
+		faq("faq-hk-subjects", "会考考哪些科目，高一高二各考什么？", "高一考信息技术，高二考物理化学等。", "会考", "科目", "高一", "高二"),
+		faq("faq-hk-signup", "会考什么时候报名？", "每年11月在学校报名。", "会考", "报名"),
+		faq("faq-hk-retake", "会考没通过可以补考吗？", "可以参加下一次补考。", "会考", "补考"),
+		faq("faq-g7-signup", "初一新生什么时候报名？", "7月网上报名。", "初一", "报名"),
+		faq("faq-bus", "学校有校车吗？", "农村学校按需开通。", "校车"),
+		faq("faq-myopia", "学校怎么预防近视？", "每学期视力筛查。", "近视"),
+	}}
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMatchCases(t, e, []matchCase{
+		{"a grade then the sign-up", "我是高一的，会考几号报名", "faq-hk-signup"},
+		{"a grade and the sign-up time", "高二学生会考报名时间", "faq-hk-signup"},
+		{"the sign-up, grade last", "会考报名在哪天，高一", "faq-hk-signup"},
+		{"keywords only, a grade first", "高一 会考 报名", "faq-hk-signup"},
+		{"a grade's exam, when to sign up", "高二的会考哪天开始报名", "faq-hk-signup"},
+		{"a grade then the subjects", "高二会考考什么科目", "faq-hk-subjects"},
+		{"a grade then a retake", "高二会考没过能补考吗", "faq-hk-retake"},
+	})
+}
