@@ -6,6 +6,7 @@ package search
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,7 @@ type query struct {
 	years      []int    // years asked about (今年, 去年, 2025)
 	namedYears []int    // years written out (2025), not relative ones
 	schools    []string // schools named (南山中学), see schoolsIn
+	asked      []string // regions asked about: named, and not only as where the asker comes from
 	latest     bool     // 最新, 最近
 	docIntent  bool     // asks for a notice itself (通知, 文件, 原文)
 	spoken     []string // spoken phrases read as words, for Explain
@@ -89,7 +91,13 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	q.an.Grades = gradesIn(norm)
 	body := stripFiller(norm)
 	q.schools = e.schoolsIn(body)
-	q.an.Regions, body = e.regions.find(body)
+	var origins []string
+	q.an.Regions, origins, body = e.regions.findFrom(body)
+	for _, r := range q.an.Regions {
+		if !slices.Contains(origins, r) {
+			q.asked = append(q.asked, r)
+		}
+	}
 
 	for w, d := range relYears {
 		if strings.Contains(body, w) {

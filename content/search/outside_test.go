@@ -67,3 +67,20 @@ func TestNamedSchoolTheContentDoesNotMention(t *testing.T) {
 		{"going to university is no school's name", "孩子考上大学了助学贷款去哪办", "faq-loan"},
 	})
 }
+
+// A place named as where the asker comes from does not take the question
+// out of the bureau's area.
+func TestPlaceOfOrigin(t *testing.T) {
+	set := nanchongSet()
+	set.FAQs = append(set.FAQs,
+		&content.FAQ{ID: "faq-transfer-in", Question: "外地学生转学到南充需要哪些材料？", Answer: "转学申请表、学籍信息表和户口簿。", Keywords: []string{"转学", "材料"}, Region: "南充市"})
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMatchCases(t, e, []matchCase{
+		{"从 a city of the province", "从广元转学过来要准备什么材料", "faq-transfer-in"},
+		{"another province then 转过来", "孩子是浙江转过来的，要带哪些材料", "faq-transfer-in"},
+		{"a place asked about is still outside", "广元转学要哪些材料", ""},
+	})
+}

@@ -258,7 +258,7 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	minCov := maxCov * 0.5
 	// Stage 1: coverage with a little BM25F, region applied; keep the best.
 	top := make([]docHit, 0, stage1+1)
-	plan := e.regions.plan(q.an.Regions, in.Region)
+	plan := e.regions.plan(q.asked, in.Region)
 	// factor+1 by region number and whether the wanted region is mentioned;
 	// 0 = not worked out yet.
 	rfs := make([]float64, 2*len(ix.regions)+2)
@@ -421,7 +421,7 @@ func (e *Engine) reverseCoverage(d *doc, q *query, n int) float64 {
 // factors scales a document's score by region, grade, audience and date.
 func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool) (float64, []string) {
 	var notes []string
-	p := e.regions.plan(q.an.Regions, in.Region)
+	p := e.regions.plan(q.asked, in.Region)
 	f, why := e.regions.regionFactor(p, d.region, p.want != "" && slices.Contains(d.mentions, p.want))
 	if why != "" {
 		notes = append(notes, why)

@@ -228,7 +228,22 @@ func (r *regionSet) parentOf(name string) string {
 // At each place the longest name wins; a built-in short name the content
 // does not use counts only where it stands as a word.
 func (r *regionSet) find(norm string) ([]string, string) {
+	out, _, rest := r.findFrom(norm)
+	return out, rest
+}
+
+// originBefore and originAfter mark a place named as where the asker
+// comes from (从成都转学过来, 德阳来的): the question is about here.
+var (
+	originBefore = []string{"从", "来自", "由"}
+	originAfter  = []string{"来的", "过来", "转来", "转过来", "转学过来", "转入", "回来", "搬来", "搬过来"}
+)
+
+// findFrom is find that also lists the regions named only as where the
+// asker comes from.
+func (r *regionSet) findFrom(norm string) (regions, origins []string, rest string) {
 	var out []string
+	asked := map[string]bool{}
 	var b strings.Builder
 	last := 0 // norm[:last] is written to b
 	for i := 0; i < len(norm); {
@@ -254,16 +269,27 @@ func (r *regionSet) find(norm string) ([]string, string) {
 		if !slices.Contains(out, canon) {
 			out = append(out, canon)
 		}
+		before := strings.TrimRight(norm[:i], " ")
+		after := strings.TrimLeft(norm[i+len(match):], " ")
+		if !slices.ContainsFunc(originBefore, func(m string) bool { return strings.HasSuffix(before, m) }) &&
+			!slices.ContainsFunc(originAfter, func(m string) bool { return strings.HasPrefix(after, m) }) {
+			asked[canon] = true
+		}
 		b.WriteString(norm[last:i])
 		b.WriteByte(' ')
 		i += len(match)
 		last = i
 	}
+	for _, c := range out {
+		if !asked[c] {
+			origins = append(origins, c)
+		}
+	}
 	if last == 0 {
-		return out, norm
+		return out, origins, norm
 	}
 	b.WriteString(norm[last:])
-	return out, b.String()
+	return out, origins, b.String()
 }
 
 // standsAlone reports whether the alias at norm[i:] names a region there:
