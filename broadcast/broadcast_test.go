@@ -741,3 +741,49 @@ func TestForgetUserRemovesThemFromResults(t *testing.T) {
 		t.Errorf("other user's result lost: %v", res)
 	}
 }
+
+// failRate makes the first shared-rate-limit command fail, as a Redis blip would.
+type failRate struct{ failed atomic.Bool }
+
+func (h *failRate) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *failRate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *failRate) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		for _, a := range cmd.Args() {
+			if s, ok := a.(string); ok && strings.Contains(s, "bc:rate:") && h.failed.CompareAndSwap(false, true) {
+				cmd.SetErr(errors.New("redis blip"))
+				return cmd.Err()
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// A Redis error while waiting for the rate limit is not a stop: the only
+// worker carries on and the item is sent once, after it is taken over.
+func TestRateLimitErrorDoesNotStopTheWorker(t *testing.T) {
+	e := newEnv(t, wxfake.Config{})
+	e.subscriber("o-a", "开学", time.Hour)
+	e.subscriber("o-b", "开学", time.Hour)
+	hook := &failRate{}
+	e.rdb.AddHook(hook)
+	s := e.service(Options{Workers: 1})
+	ctx := context.Background()
+	j, err := s.Create(ctx, Request{Notice: "n-typhoon", To: "subscribers", Actor: "li"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Confirm(ctx, j.ID, "li"); err != nil {
+		t.Fatal(err)
+	}
+	run(t, s)
+	j = waitState(t, s, j.ID, StateDone)
+	if !hook.failed.Load() {
+		t.Fatal("the rate limit never failed: the test tests nothing")
+	}
+	if j.Sent != 2 || fmt.Sprint(e.fake.Delivered()) != fmt.Sprint(map[string]int{"o-a": 1, "o-b": 1}) {
+		t.Errorf("sent %d, delivered %v; want each subscriber once", j.Sent, e.fake.Delivered())
+	}
+}

@@ -299,7 +299,12 @@ func (s *Service) sendOne(ctx context.Context, id, openid string, last time.Time
 	// The rate limit is waited for before the claim, so a claim's age is
 	// the time of one send only.
 	if err := s.wait(ctx); err != nil {
-		return errCrash // stopping: the item stays pending for whoever takes it over
+		if ctx.Err() != nil {
+			return errCrash // stopping: the item stays pending for whoever takes it over
+		}
+		// A Redis error is not a stop: the worker goes on, the item stays
+		// pending and is taken over after ClaimIdle.
+		return fmt.Errorf("rate limit: %w", err)
 	}
 	// Claim ages use the wall clock (worker liveness), not the injected one.
 	claim, err := claimScript.Run(ctx, s.rdb, []string{s.jobKey(id), s.rcptKey(id)},
