@@ -194,10 +194,6 @@ func ParseNotice(name string, data []byte) (*Notice, error) {
 	if err := n.Validate(); err != nil {
 		return nil, fieldLoadErr(name, meta, 1, "", err)
 	}
-	if base := strings.TrimSuffix(path.Base(name), ".md"); base != n.ID && strings.HasPrefix(name, "notices/") {
-		// Not fatal in the format, but ids are stable forever: keep files named by id.
-		_ = base
-	}
 	return &n, nil
 }
 
