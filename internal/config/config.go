@@ -279,6 +279,11 @@ func (c Config) Validate() error {
 	default:
 		bad("wechat.account_type", "must be subscription (订阅号) or service (服务号), got %q", c.WeChat.AccountType)
 	}
+	if c.Redis.Timeout <= 0 {
+		// go-redis reads a negative timeout as "none": a hung Redis would
+		// then hold every reply past WeChat's 5 s.
+		bad("redis.timeout", "must be positive, got %s", c.Redis.Timeout)
+	}
 	if c.WeChat.TimestampSkew <= 0 {
 		bad("wechat.timestamp_skew", "must be positive")
 	}

@@ -106,3 +106,12 @@ func TestYAMLTheParserPanicsOn(t *testing.T) {
 		t.Fatalf("err = %v, want an error naming the file", err)
 	}
 }
+
+func TestRedisTimeoutMustBePositive(t *testing.T) {
+	for _, v := range []string{"0s", "-1s"} {
+		t.Setenv("EDUBOT_REDIS_TIMEOUT", v)
+		if _, err := Load(""); err == nil || !strings.Contains(err.Error(), "redis.timeout") {
+			t.Errorf("redis timeout %s: err = %v, want it to name redis.timeout", v, err)
+		}
+	}
+}
