@@ -347,7 +347,11 @@ func (e *Engine) conceptOf(t string) (concept, bool) {
 	}
 	for _, s := range e.syn[t] {
 		if utf8.RuneCountInString(s) >= 2 {
-			c.alts = append(c.alts, e.altOf(s, creditSynonym, "synonym"))
+			a := e.altOf(s, creditSynonym, "synonym")
+			// A long name counts only whole: most of 初中学业水平考试
+			// is also in 高中学业水平考试, another exam.
+			a.whole = utf8.RuneCountInString(s) >= wholeSynonymRunes
+			c.alts = append(c.alts, a)
 		}
 	}
 	for _, f := range e.spokenOf[t] {
@@ -403,6 +407,9 @@ func (e *Engine) conceptOf(t string) (concept, bool) {
 	}
 	return c, true
 }
+
+// wholeSynonymRunes is the length from which a synonym must be found whole.
+const wholeSynonymRunes = 5
 
 // altOf makes a form from normalised text.
 func (e *Engine) altOf(text string, credit float64, via string) alt {

@@ -92,3 +92,33 @@ func TestGradeSaysWhoAsks(t *testing.T) {
 		{"a grade then a retake", "高二会考没过能补考吗", "faq-hk-retake"},
 	})
 }
+
+// 中考 and 学考 are both 学业水平考试: a question about one is not answered
+// with the other's notice.
+func TestJuniorAndSeniorLevelExams(t *testing.T) {
+	nt := func(id, title, date, summary string, kw ...string) *content.Notice {
+		return &content.Notice{ID: id, Title: title, Date: day(date), Source: "韶关市教育局", URL: "https://e.example/" + id,
+			Summary: summary, Keywords: kw, Region: "韶关市", Body: summary}
+	}
+	set := &content.Set{
+		Notices: []*content.Notice{
+			nt("n-senior-signup", "关于2027年1月普通高中学业水平合格性考试报名的通知", "2026-11-01", "高二学生11月10日前在学校报名。"),
+			nt("n-canteen", "中小学食堂食品安全专项检查", "2026-05-01", "全市学校食堂开展检查。", "食堂"),
+			nt("n-grade1-signup", "关于小学一年级新生报名的通知", "2026-06-01", "6月10日至20日网上报名。", "一年级"),
+			nt("n-teacher-signup", "教师资格认定报名的通知", "2026-03-01", "3月网上报名。", "教师资格"),
+		},
+		FAQs: []*content.FAQ{
+			{ID: "faq-bus", Question: "学校有校车吗？", Answer: "农村学校按需开通。", Keywords: []string{"校车"}, Region: "韶关市"},
+			{ID: "faq-myopia", Question: "学校怎么预防近视？", Answer: "每学期视力筛查。", Keywords: []string{"近视"}, Region: "韶关市"},
+		},
+	}
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMatchCases(t, e, []matchCase{
+		{"the junior exam's sign-up is not the senior one's", "中考报名的通知", ""},
+		{"the senior exam by its short name", "学考报名的通知", "n-senior-signup"},
+		{"the senior exam by its old name", "高中会考报名通知", "n-senior-signup"},
+	})
+}
