@@ -48,6 +48,7 @@ type Auth struct {
 func NewAuth(entries []string) (*Auth, error) {
 	a := &Auth{}
 	seen := map[string]bool{}
+	secrets := map[[32]byte]bool{}
 	for i, e := range entries {
 		parts := strings.SplitN(strings.TrimSpace(e), ":", 3)
 		if len(parts) != 3 || parts[0] == "" || roleRank[parts[1]] == 0 || len(parts[2]) < 16 {
@@ -58,7 +59,13 @@ func NewAuth(entries []string) (*Auth, error) {
 			return nil, fmt.Errorf("admin tokens: entry %d: name %q used twice", i+1, parts[0])
 		}
 		seen[parts[0]] = true
-		a.tokens = append(a.tokens, token{hash: sha256.Sum256([]byte(parts[2])), id: Identity{Name: parts[0], Role: parts[1]}})
+		h := sha256.Sum256([]byte(parts[2]))
+		if secrets[h] {
+			// One token under two names would make the audit's "who" a guess.
+			return nil, fmt.Errorf("admin tokens: entry %d: its token is also another entry's", i+1)
+		}
+		secrets[h] = true
+		a.tokens = append(a.tokens, token{hash: h, id: Identity{Name: parts[0], Role: parts[1]}})
 	}
 	return a, nil
 }

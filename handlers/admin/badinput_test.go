@@ -49,3 +49,12 @@ func TestBadInputIsNeverA500(t *testing.T) {
 		}
 	}
 }
+
+func TestNewAuthRefusesOneTokenUnderTwoNames(t *testing.T) {
+	if _, err := NewAuth([]string{"ann:editor:" + editorToken, "bob:publisher:" + editorToken}); err == nil {
+		t.Fatal("accepted one token for two people: the audit could not say who acted")
+	}
+	if _, err := NewAuth([]string{"ann:editor:" + editorToken, "pat:publisher:" + publisherToken}); err != nil {
+		t.Fatal(err)
+	}
+}
