@@ -6,6 +6,7 @@ package content
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -319,6 +320,12 @@ func (f *FAQ) Validate() error {
 	}
 	if e := checkAudience(f.ID, f.Audience); e != nil {
 		return e
+	}
+	// File becomes a path on export (zip entry, `edubot export --out`):
+	// a plain faq/*.yaml name only, never "../…".
+	if f.File != "" && (f.File != path.Base(f.File) || strings.ContainsAny(f.File, `/\`) ||
+		!(strings.HasSuffix(f.File, ".yaml") || strings.HasSuffix(f.File, ".yml")) || strings.HasPrefix(f.File, ".")) {
+		return fieldErr(f.ID, "file", "must be a file name like faq.yaml (no folders), got %q", f.File)
 	}
 	return nil
 }
