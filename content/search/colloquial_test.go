@@ -126,6 +126,9 @@ func TestDialectQuestionForms(t *testing.T) {
 		faq("faq-kg-signup", "幼儿园报名怎么办理？", "在线提交申请后到园确认。", "幼儿园", "报名"),
 		faq("faq-myopia", "学校怎么预防近视？", "每学期视力筛查。", "近视"),
 		faq("faq-uniform", "校服要买几套？", "自愿购买。", "校服"),
+		faq("faq-pe-total", "体育考试满分多少分？", "满分60分。", "体育考试"),
+		faq("faq-retake", "期末考试不及格可以补考吗？", "开学第一周补考。", "补考"),
+		faq("faq-sick-refund", "孩子生病请假，伙食费能退吗？", "按实际天数退还。", "伙食费", "退费"),
 	}}
 	e, err := New(set, Options{})
 	if err != nil {
@@ -140,6 +143,9 @@ func TestDialectQuestionForms(t *testing.T) {
 		{"Cantonese 点样 for how", "校车点样申请", "faq-bus-apply"},
 		{"咋个 for how", "幼儿园咋个报名", "faq-kg-signup"},
 		{"northern 咋整 for how", "娃上幼儿园报名咋整", "faq-kg-signup"},
+		{"Cantonese 几多分 for how many points", "体育考试满分系几多分", "faq-pe-total"},
+		{"挂科 for failing", "期末挂科了能补考不", "faq-retake"},
+		{"病假 for being off sick", "请病假的伙食费退不退", "faq-sick-refund"},
 	})
 }
 

@@ -118,6 +118,9 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	}
 	for _, w := range lexicon.StopWords() {
 		e.stop[w] = true
+		// Kept whole, a spoken question word is dropped whole (几多|分,
+		// not 几|多分).
+		e.learn(w)
 	}
 	for _, w := range lexicon.WeakWords() {
 		e.weak[w] = true
