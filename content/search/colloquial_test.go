@@ -129,6 +129,8 @@ func TestDialectQuestionForms(t *testing.T) {
 		faq("faq-pe-total", "体育考试满分多少分？", "满分60分。", "体育考试"),
 		faq("faq-retake", "期末考试不及格可以补考吗？", "开学第一周补考。", "补考"),
 		faq("faq-sick-refund", "孩子生病请假，伙食费能退吗？", "按实际天数退还。", "伙食费", "退费"),
+		faq("faq-care-fee", "晚托服务收费吗？", "按学期收取服务费。", "晚托"),
+		faq("faq-care-time", "晚托服务到几点？", "18点结束。", "晚托"),
 	}}
 	e, err := New(set, Options{})
 	if err != nil {
@@ -146,6 +148,7 @@ func TestDialectQuestionForms(t *testing.T) {
 		{"Cantonese 几多分 for how many points", "体育考试满分系几多分", "faq-pe-total"},
 		{"挂科 for failing", "期末挂科了能补考不", "faq-retake"},
 		{"病假 for being off sick", "请病假的伙食费退不退", "faq-sick-refund"},
+		{"收钱 with Cantonese 冇 asks the charge", "晚托服务要收钱冇", "faq-care-fee"},
 	})
 }
 
