@@ -92,12 +92,16 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	body := stripFiller(norm)
 	q.schools = e.schoolsIn(body)
 	var origins []string
-	q.an.Regions, origins, body = e.regions.findFrom(body)
-	for _, r := range q.an.Regions {
+	var named []string
+	named, origins, body = e.regions.findFrom(body)
+	for _, r := range named {
 		if !slices.Contains(origins, r) {
 			q.asked = append(q.asked, r)
 		}
 	}
+	// Where the asker comes from is not a region of the question: the
+	// caller must not take it for the asker's region either.
+	q.an.Regions = q.asked
 
 	for w, d := range relYears {
 		if strings.Contains(body, w) {

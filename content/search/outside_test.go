@@ -83,4 +83,10 @@ func TestPlaceOfOrigin(t *testing.T) {
 		{"another province then 转过来", "孩子是浙江转过来的，要带哪些材料", "faq-transfer-in"},
 		{"a place asked about is still outside", "广元转学要哪些材料", ""},
 	})
+	if got := e.Analyze("从广元转学过来要准备什么材料").Regions; len(got) != 0 {
+		t.Errorf("Analyze: regions %v, want none (广元 is where the asker comes from)", got)
+	}
+	if got := e.Analyze("广元转学要哪些材料").Regions; len(got) != 1 || got[0] != "广元市" {
+		t.Errorf("Analyze: regions %v, want [广元市]", got)
+	}
 }
