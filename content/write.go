@@ -2,6 +2,7 @@ package content
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +12,20 @@ import (
 	"github.com/goccy/go-yaml"
 )
 
+// marshalYAML writes v as block YAML, or, when a string holds a tab or a
+// carriage return, in YAML's JSON-like flow style: go-yaml v1.19.2 writes
+// those inside plain or literal scalars, and its parser then drops the tab
+// ("a\tb" loads as "ab") or reads the carriage return as a line break.
+func marshalYAML(v any) ([]byte, error) {
+	if js, err := json.Marshal(v); err == nil && (bytes.Contains(js, []byte(`\t`)) || bytes.Contains(js, []byte(`\r`))) {
+		return yaml.MarshalWithOptions(v, yaml.JSON())
+	}
+	return yaml.MarshalWithOptions(v, yaml.UseLiteralStyleIfMultiline(true))
+}
+
 // MarshalNotice renders a notice as a notices/*.md file.
 func MarshalNotice(n *Notice) ([]byte, error) {
-	meta, err := yaml.MarshalWithOptions(n, yaml.UseLiteralStyleIfMultiline(true))
+	meta, err := marshalYAML(n)
 	if err != nil {
 		return nil, fmt.Errorf("notice %s: %w", n.ID, err)
 	}
@@ -41,14 +53,14 @@ func (s *Set) Files() (map[string][]byte, error) {
 		byFile[faqFile(f)] = append(byFile[faqFile(f)], f)
 	}
 	for file, list := range byFile {
-		data, err := yaml.MarshalWithOptions(list, yaml.UseLiteralStyleIfMultiline(true))
+		data, err := marshalYAML(list)
 		if err != nil {
 			return nil, fmt.Errorf("faq/%s: %w", file, err)
 		}
 		out["faq/"+file] = data
 	}
 	if len(s.Rules) > 0 {
-		data, err := yaml.MarshalWithOptions(s.Rules, yaml.UseLiteralStyleIfMultiline(true))
+		data, err := marshalYAML(s.Rules)
 		if err != nil {
 			return nil, fmt.Errorf("rules.yaml: %w", err)
 		}
