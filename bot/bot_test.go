@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -462,5 +463,22 @@ func TestNoMatcherNeverPanics(t *testing.T) {
 		if r := b.Handle(context.Background(), m); r.Kind == bot.ReplyText && r.Text == "" {
 			t.Errorf("%s %s: empty text", m.Text, m.EventKey)
 		}
+	}
+}
+
+// MASSSENDJOBFINISH comes from one sender: two mass sends finishing in the
+// same second are two events, not a retry.
+func TestMassResultsOfTheSameSecondAreNotRetries(t *testing.T) {
+	e := newEnv(t)
+	b := e.bot()
+	for _, id := range []int64{2000001, 2000002} {
+		ev := bot.Message{User: "mphelper", Type: bot.TypeEvent, Event: bot.EventMassFinish, CreateTime: time.Unix(1764000000, 0),
+			MsgID: strconv.FormatInt(id, 10), Mass: &bot.MassResult{MsgID: id, Status: "send success", TotalCount: 5, SentCount: 5}}
+		if r := b.Handle(context.Background(), ev); r.Duplicate {
+			t.Fatalf("mass send %d taken for a retry", id)
+		}
+	}
+	if len(e.mass.got) != 2 {
+		t.Fatalf("mass results: %+v, want both", e.mass.got)
 	}
 }

@@ -191,13 +191,19 @@ func (t *turn) begin(ctx context.Context, id string) {
 }
 
 // dedupID names one delivery: MsgId for messages (with the user in the
-// key: MsgIds collide across users), CreateTime+Event for events.
+// key: MsgIds collide across users), CreateTime+Event for events, and the
+// MsgID events carry (mass-send and template results): two mass sends
+// finishing in the same second come from the same sender.
 func dedupID(m Message) string {
 	if m.Type == TypeEvent {
 		if m.Event == "" || m.CreateTime.IsZero() {
 			return ""
 		}
-		return "e:" + strconv.FormatInt(m.CreateTime.Unix(), 10) + ":" + m.Event
+		id := "e:" + strconv.FormatInt(m.CreateTime.Unix(), 10) + ":" + m.Event
+		if m.MsgID != "" {
+			id += ":" + m.MsgID
+		}
+		return id
 	}
 	if m.MsgID != "" {
 		return "m:" + m.MsgID
