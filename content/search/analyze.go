@@ -50,13 +50,14 @@ type alt struct {
 type query struct {
 	an         Analysis
 	concepts   []concept
-	years      []int    // years asked about (今年, 去年, 2025)
-	namedYears []int    // years written out (2025), not relative ones
-	schools    []string // schools named (南山中学), see schoolsIn
-	asked      []string // regions asked about: named, and not only as where the asker comes from
-	latest     bool     // 最新, 最近
-	docIntent  bool     // asks for a notice itself (通知, 文件, 原文)
-	spoken     []string // spoken phrases read as words, for Explain
+	years      []int       // years asked about (今年, 去年, 2025)
+	namedYears []int       // years written out (2025), not relative ones
+	schools    []string    // schools named (南山中学), see schoolsIn
+	asked      []string    // regions asked about: named, and not only as where the asker comes from
+	plan       *regionPlan // worked out on first use, see planFor
+	latest     bool        // 最新, 最近
+	docIntent  bool        // asks for a notice itself (通知, 文件, 原文)
+	spoken     []string    // spoken phrases read as words, for Explain
 	qterms     map[int32]bool
 }
 

@@ -103,6 +103,7 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		learned: map[string]bool{},
 	}
 	e.regions.words = func(s string) []string { return e.seg.Cut(s, false) }
+	e.regions.named = e.contentNames
 	e.ix.isWord = func(t string) bool {
 		f, _, ok := e.seg.Find(t)
 		return ok && f > 0
@@ -308,6 +309,26 @@ func (e *Engine) learn(w string) {
 	}
 	// A middling frequency: preferred over splitting, not over longer words.
 	_ = e.seg.AddToken(w, 3000)
+}
+
+// contentNames reports whether a live FAQ question or notice title names
+// the region. It reads every document: it is asked only about a region
+// that is neither the content's nor inside its area, once per question.
+// The caller holds mu.
+func (e *Engine) contentNames(region string) bool {
+	n, ok := e.ix.regionNo[region]
+	if !ok {
+		return false // no document has ever named it
+	}
+	for num, d := range e.ix.docs {
+		if !d.alive {
+			continue
+		}
+		if m := e.ix.dmention[num]; m == n || (m == -1 && slices.Contains(d.mentions, region)) {
+			return true
+		}
+	}
+	return false
 }
 
 // learnAt makes sure a word is in the segmenter's dictionary with at least

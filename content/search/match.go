@@ -309,7 +309,7 @@ func (e *Engine) cityWideOfVariants(q *query, in Query, choices, hits []docHit) 
 	if len(choices) < 2 {
 		return docHit{}, false
 	}
-	if p := e.regions.plan(q.asked, in.Region); p.want != "" || p.outside {
+	if p := e.planFor(q, in); p.want != "" || p.outside {
 		return docHit{}, false
 	}
 	var counties []*doc // close candidates of one county
@@ -405,7 +405,7 @@ func jaccard(a, b []int32) float64 {
 // newestNotice finds the newest live, unexpired notice that fits the
 // question's region (a county's own or a city-wide one).
 func (e *Engine) newestNotice(q *query, in Query, now time.Time) (int32, bool) {
-	plan := e.regions.plan(q.asked, in.Region)
+	plan := e.planFor(q, in)
 	best, bestF, found := int32(0), 0.0, false
 	for num, d := range e.ix.docs {
 		if !d.alive || d.kind != KindNotice || (!d.expires.IsZero() && now.After(d.expires.AddDate(0, 0, 1))) || d.date.After(now) {

@@ -90,3 +90,28 @@ func TestPlaceOfOrigin(t *testing.T) {
 		t.Errorf("Analyze: regions %v, want [广元市]", got)
 	}
 }
+
+// A county bureau the lexicon does not place: the city its content speaks
+// of is in scope, other cities are not.
+func TestCountyBureauSpeaksOfItsCity(t *testing.T) {
+	set := &content.Set{
+		Notices: []*content.Notice{
+			{ID: "n-city-exam", Title: "南充市2026年中考报名工作通知", Date: day("2026-02-20"), Source: "南部县教育局", URL: "https://e.example/1",
+				Summary: "3月1日至10日在就读学校报名。", Keywords: []string{"中考报名"}, Region: "南部县", Body: "考生在学校统一报名。"},
+		},
+		FAQs: []*content.FAQ{
+			{ID: "faq-bus", Question: "学校有校车吗？", Answer: "农村学校按需开通。", Keywords: []string{"校车"}, Region: "南部县"},
+			{ID: "faq-myopia", Question: "学校怎么预防近视？", Answer: "每学期视力筛查。", Keywords: []string{"近视"}, Region: "南部县"},
+			{ID: "faq-start", Question: "秋季什么时候开学？", Answer: "9月1日。", Keywords: []string{"开学"}, Region: "南部县"},
+		},
+	}
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMatchCases(t, e, []matchCase{
+		{"the city the content names", "南充中考报名工作通知", "n-city-exam"},
+		{"a city the content never names", "广元中考报名工作通知", ""},
+		{"the bureau's own county", "南部县秋季什么时候开学", "faq-start"},
+	})
+}

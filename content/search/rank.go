@@ -258,7 +258,7 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	minCov := maxCov * 0.5
 	// Stage 1: coverage with a little BM25F, region applied; keep the best.
 	top := make([]docHit, 0, stage1+1)
-	plan := e.regions.plan(q.asked, in.Region)
+	plan := e.planFor(q, in)
 	// factor+1 by region number and whether the wanted region is mentioned;
 	// 0 = not worked out yet.
 	rfs := make([]float64, 2*len(ix.regions)+2)
@@ -350,6 +350,15 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 	return top
 }
 
+// planFor is the question's region plan, worked out once per query.
+func (e *Engine) planFor(q *query, in Query) regionPlan {
+	if q.plan == nil {
+		p := e.regions.plan(q.asked, in.Region)
+		q.plan = &p
+	}
+	return *q.plan
+}
+
 // better orders stage-1 hits: higher score first, then older index entries.
 func better(a, b docHit) bool {
 	if a.stage != b.stage {
@@ -421,7 +430,7 @@ func (e *Engine) reverseCoverage(d *doc, q *query, n int) float64 {
 // factors scales a document's score by region, grade, audience and date.
 func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool) (float64, []string) {
 	var notes []string
-	p := e.regions.plan(q.asked, in.Region)
+	p := e.planFor(q, in)
 	f, why := e.regions.regionFactor(p, d.region, p.want != "" && slices.Contains(d.mentions, p.want))
 	if why != "" {
 		notes = append(notes, why)

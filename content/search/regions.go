@@ -92,6 +92,9 @@ type regionSet struct {
 	// words segments a stretch of text: a built-in short name (德阳) counts
 	// only where it stands as a word, not inside others (初中卫生 has no 中卫).
 	words func(string) []string
+	// named reports whether a FAQ question or notice title of the content
+	// names the region.
+	named func(string) bool
 }
 
 func newRegionSet() *regionSet {
@@ -384,6 +387,12 @@ func (r *regionSet) plan(asked []string, profile string) regionPlan {
 		switch {
 		case a == r.home || r.homeIn(a):
 		case r.content[a] > 0 || (r.home != "" && r.within(a, r.home)):
+			if p.want == "" {
+				p.want, p.stated = a, true
+			}
+		case r.named != nil && r.named(a):
+			// The content's own statements speak of it (a county
+			// bureau's notices name their city): it is in scope.
 			if p.want == "" {
 				p.want, p.stated = a, true
 			}
