@@ -11,6 +11,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/gdjysjyj/edubot/internal/yamlx"
 )
 
 // LoadError names the file, line and field of a malformed content set.
@@ -171,7 +173,7 @@ func ParseNotice(name string, data []byte) (*Notice, error) {
 		Region   string   `yaml:"region"`
 		Expires  string   `yaml:"expires"`
 	}
-	if err := strictYAML(meta, &raw); err != nil {
+	if err := yamlx.Strict(meta, &raw); err != nil {
 		return nil, yamlErr(name, 1, err)
 	}
 	n := Notice{ID: raw.ID, Title: raw.Title, Source: raw.Source, URL: raw.URL, Cover: raw.Cover,
@@ -200,7 +202,7 @@ func ParseNotice(name string, data []byte) (*Notice, error) {
 // ParseFAQs parses one faq/*.yaml file.
 func ParseFAQs(name string, data []byte) ([]*FAQ, error) {
 	var list []*FAQ
-	if err := strictYAML(data, &list); err != nil {
+	if err := yamlx.Strict(data, &list); err != nil {
 		return nil, yamlErr(name, 0, err)
 	}
 	for i, f := range list {
@@ -218,7 +220,7 @@ func ParseFAQs(name string, data []byte) ([]*FAQ, error) {
 // ParseRules parses rules.yaml.
 func ParseRules(name string, data []byte) ([]*Rule, error) {
 	var list []*Rule
-	if err := strictYAML(data, &list); err != nil {
+	if err := yamlx.Strict(data, &list); err != nil {
 		return nil, yamlErr(name, 0, err)
 	}
 	for i, r := range list {
@@ -252,18 +254,6 @@ func ParseSynonyms(name string, data []byte) ([]*SynonymGroup, error) {
 		out = append(out, g)
 	}
 	return out, nil
-}
-
-// strictYAML decodes data into v, refusing unknown fields. go-yaml
-// v1.19.2 panics on some malformed input (a tagged scalar where a list is
-// expected, "!x 0"); staff upload these files, so a panic becomes an error.
-func strictYAML(data []byte, v any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("YAML the parser cannot read: %v", r)
-		}
-	}()
-	return yaml.UnmarshalWithOptions(data, v, yaml.Strict())
 }
 
 func yamlErr(name string, lineOffset int, err error) error {

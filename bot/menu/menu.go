@@ -16,6 +16,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/gdjysjyj/edubot/internal/yamlx"
 )
 
 // Button types the menu supports.
@@ -87,7 +89,7 @@ func Load(path string) (*Menu, error) {
 // Parse reads and validates a menu. Errors name the line and the button.
 func Parse(data []byte) (*Menu, error) {
 	var m Menu
-	if err := strictYAML(data, &m); err != nil {
+	if err := yamlx.Strict(data, &m); err != nil {
 		return nil, fmt.Errorf("menu: %s", yaml.FormatError(err, false, false))
 	}
 	if errs := m.validate(); len(errs) > 0 {
@@ -99,18 +101,6 @@ func Parse(data []byte) (*Menu, error) {
 		return nil, errors.Join(out...)
 	}
 	return &m, nil
-}
-
-// strictYAML decodes data into v, refusing unknown fields. go-yaml
-// v1.19.2 panics on some malformed input (a tagged scalar where a list is
-// expected, "!x 0"): that becomes an error, not a crash.
-func strictYAML(data []byte, v any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("YAML the parser cannot read: %v", r)
-		}
-	}()
-	return yaml.UnmarshalWithOptions(data, v, yaml.Strict())
 }
 
 type verr struct{ path, where, msg string }

@@ -31,6 +31,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/gdjysjyj/edubot/bot"
+	"github.com/gdjysjyj/edubot/internal/yamlx"
 )
 
 // Script is one conversation.
@@ -96,7 +97,7 @@ func Load(dir string) ([]Script, error) {
 			return nil, fmt.Errorf("transcript: %w", err)
 		}
 		var s Script
-		if err := yaml.UnmarshalWithOptions(data, &s, yaml.Strict()); err != nil {
+		if err := yamlx.Strict(data, &s); err != nil {
 			return nil, fmt.Errorf("transcript %s: %s", f, yaml.FormatError(err, false, true))
 		}
 		s.File = filepath.Base(f)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/goccy/go-yaml"
+
+	"github.com/gdjysjyj/edubot/internal/yamlx"
 )
 
 // Config is every setting. YAML keys and env names are listed in
@@ -175,7 +177,7 @@ func Load(path string) (Config, error) {
 		if err != nil {
 			return cfg, fmt.Errorf("config: %w", err)
 		}
-		if err := strictYAML(data, &cfg); err != nil {
+		if err := yamlx.Strict(data, &cfg); err != nil {
 			return cfg, fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
 		}
 	}
@@ -195,18 +197,6 @@ func Load(path string) (Config, error) {
 		return cfg, err
 	}
 	return cfg, nil
-}
-
-// strictYAML decodes data into v, refusing unknown fields. go-yaml
-// v1.19.2 panics on some malformed input (a tagged scalar where a list is
-// expected, "!x 0"): that becomes an error, not a crash.
-func strictYAML(data []byte, v any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("YAML the parser cannot read: %v", r)
-		}
-	}()
-	return yaml.UnmarshalWithOptions(data, v, yaml.Strict())
 }
 
 // readSecretFiles reads EDUBOT_*_FILE variables (Docker/Kubernetes secrets).
