@@ -45,6 +45,7 @@ func (e *LoadError) Error() string {
 // format) and validates it. The error is a *LoadError.
 func Load(fsys fs.FS) (*Set, error) {
 	set := &Set{}
+	noticeFiles := map[*Notice]string{} // notices need not be named by id
 	notices, err := fs.Glob(fsys, "notices/*.md")
 	if err != nil {
 		return nil, fmt.Errorf("list notices: %w", err)
@@ -59,6 +60,7 @@ func Load(fsys fs.FS) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
+		noticeFiles[n] = name
 		set.Notices = append(set.Notices, n)
 	}
 	faqs, err := fs.Glob(fsys, "faq/*.yaml")
@@ -97,27 +99,40 @@ func Load(fsys fs.FS) (*Set, error) {
 		return nil, &LoadError{File: ".", Msg: "no notices/*.md, faq/*.yaml or rules.yaml: not a content set"}
 	}
 	if err := set.CheckRefs(); err != nil {
-		return nil, locate(set, err)
+		return nil, locate(set, noticeFiles, err)
 	}
 	return set, nil
 }
 
-// locate turns a cross-item FieldError into a LoadError naming the file.
-func locate(set *Set, err error) error {
+// locate turns a cross-item FieldError into a LoadError naming the file
+// of the item it is about. Of a duplicate id that is the later item, as
+// CheckRefs reads notices, FAQs, rules and synonyms in that order: the
+// last match wins.
+func locate(set *Set, noticeFiles map[*Notice]string, err error) error {
 	var fe *FieldError
 	if !errors.As(err, &fe) {
 		return err
 	}
-	le := &LoadError{Field: fe.Field, ID: fe.ID, Msg: fe.Msg}
-	switch {
-	case set.Notice(fe.ID) != nil:
-		le.File = "notices/" + fe.ID + ".md"
-	case set.FAQ(fe.ID) != nil:
-		le.File = "faq/" + faqFile(set.FAQ(fe.ID))
-	case set.Rule(fe.ID) != nil:
-		le.File = "rules.yaml"
-	default:
-		le.File = "synonyms.txt"
+	le := &LoadError{File: ".", Field: fe.Field, ID: fe.ID, Msg: fe.Msg}
+	for _, n := range set.Notices {
+		if n.ID == fe.ID {
+			le.File = noticeFiles[n]
+		}
+	}
+	for _, f := range set.FAQs {
+		if f.ID == fe.ID {
+			le.File = "faq/" + faqFile(f)
+		}
+	}
+	for _, r := range set.Rules {
+		if r.ID == fe.ID {
+			le.File = "rules.yaml"
+		}
+	}
+	for _, g := range set.Synonyms {
+		if g.ID == fe.ID {
+			le.File = "synonyms.txt"
+		}
 	}
 	return le
 }
