@@ -149,6 +149,10 @@ func TestDialectQuestionForms(t *testing.T) {
 		{"挂科 for failing", "期末挂科了能补考不", "faq-retake"},
 		{"病假 for being off sick", "请病假的伙食费退不退", "faq-sick-refund"},
 		{"收钱 with Cantonese 冇 asks the charge", "晚托服务要收钱冇", "faq-care-fee"},
+		{"northeastern 多前儿 for when", "寒假多前儿开始啊", "faq-winter"},
+		{"Wu 几钿 for the price", "阿拉小囡午餐一个月几钿", "faq-meal-price"},
+		{"Wu 啥辰光 for when", "晚托服务到啥辰光", "faq-care-time"},
+		{"Hokkien 囝仔 for the child", "囝仔初二还能转学吗", "faq-transfer-grade8"},
 	})
 }
 
