@@ -302,7 +302,8 @@ func (t *turn) resolveClarify(ctx context.Context, sess Session, text, c string)
 
 	var match []Item
 	for i, it := range cl.Items {
-		if cl.Attrs[i] == chosen {
+		// Sessions outlive deploys: a stored one need not be well formed.
+		if i < len(cl.Attrs) && cl.Attrs[i] == chosen {
 			match = append(match, it)
 		}
 	}
@@ -329,6 +330,9 @@ func (t *turn) choose(ctx context.Context, sess Session, n int) Reply {
 	}
 	if n < 1 || n > sess.Shown {
 		return t.text(AnswerDialog, fmt.Sprintf("请回复1—%d之间的序号，或直接输入新的问题。", sess.Shown))
+	}
+	if n > len(sess.List) { // a stored session from another version
+		return t.text(AnswerDialog, "这条内容已经更新或下线了，请直接输入您的问题。")
 	}
 	it := sess.List[n-1]
 	r, ok := t.b.renderItem(it.Kind, it.ID, t.now)
