@@ -37,6 +37,7 @@ func TestPlacesOutsideTheBureau(t *testing.T) {
 		{"a municipality", "重庆中考啥时候报名", ""},
 		{"another province", "浙江省体育中考项目有哪些", ""},
 		{"an autonomous prefecture by its short name", "凉山的中考什么时候报名", ""},
+		{"a district of another city", "双流区幼儿园什么时候报名", ""},
 		{"the bureau's own province", "四川省体育中考考哪些项目", "faq-pe-items"},
 		{"the bureau's own city", "南充幼儿园什么时候报名", "faq-kg-signup"},
 		{"a county of the bureau", "阆中开学是几号", "faq-langzhong-start"},
@@ -113,5 +114,26 @@ func TestCountyBureauSpeaksOfItsCity(t *testing.T) {
 		{"the city the content names", "南充中考报名工作通知", "n-city-exam"},
 		{"a city the content never names", "广元中考报名工作通知", ""},
 		{"the bureau's own county", "南部县秋季什么时候开学", "faq-start"},
+	})
+}
+
+// A district the lexicon places inside the bureau's city is inside its
+// area even when the content never names it: it gets the city-wide answer.
+func TestDistrictInsideTheCity(t *testing.T) {
+	set := nanchongSet()
+	for _, f := range set.FAQs {
+		if f.Region == "南充市" {
+			f.Region = "成都市"
+		}
+	}
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runMatchCases(t, e, []matchCase{
+		{"a district of the city", "武侯区幼儿园什么时候报名", "faq-kg-signup"},
+		{"a county-level city of the city", "都江堰市体育中考考哪些项目", "faq-pe-items"},
+		{"another city's district", "天河区幼儿园什么时候报名", ""},
+		{"a city of the same province", "南充幼儿园什么时候报名", ""},
 	})
 }
