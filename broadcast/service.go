@@ -592,14 +592,23 @@ return redis.call("HDEL", KEYS[1], ARGV[1])
 // ForgetUser implements bot.Forgetter: when a user unsubscribes, their
 // openid is removed from the recipient results of every job.
 func (s *Service) ForgetUser(ctx context.Context, openid string) error {
-	ids, err := s.rdb.ZRange(ctx, s.jobsKey(), 0, -1).Result()
+	// Older jobs' results have expired (resultTTL after they ended); the
+	// margin covers jobs that ran long.
+	since := s.o.Now().Add(-2 * resultTTL).UnixMilli()
+	ids, err := s.rdb.ZRangeByScore(ctx, s.jobsKey(), &redis.ZRangeBy{Min: strconv.FormatInt(since, 10), Max: "+inf"}).Result()
 	if err != nil {
 		return fmt.Errorf("broadcast: forget user: %w", err)
 	}
+	if len(ids) == 0 {
+		return nil
+	}
+	// One round trip, whatever the number of jobs.
+	pipe := s.rdb.Pipeline()
 	for _, id := range ids {
-		if err := forgetScript.Run(ctx, s.rdb, []string{s.rcptKey(id)}, openid).Err(); err != nil {
-			return fmt.Errorf("broadcast: forget user: job %s: %w", id, err)
-		}
+		forgetScript.Eval(ctx, pipe, []string{s.rcptKey(id)}, openid)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("broadcast: forget user: %w", err)
 	}
 	return nil
 }
