@@ -41,8 +41,18 @@ go vet ./...
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
 go test -race -count=1 -timeout 15m ./...
-# Answer-quality gate on the dev questions (fails below the targets).
+# Answer-quality gates (each fails below the targets): the dev questions, and
+# two sets of our own for other provinces that guard the method against
+# fitting one bureau's content.
+go build -tags ne -o "$dir/edubot" ./cmd/edubot
 if [ -f ../shared/eval/jieyang-dev.jsonl ]; then
-  go run ./cmd/edubot eval --content ../shared/corpus/jieyang \
+  "$dir/edubot" eval --content ../shared/corpus/jieyang \
     --questions ../shared/eval/jieyang-dev.jsonl --now 2026-11-22 --gate
+else
+  echo "../shared/eval/jieyang-dev.jsonl missing: dev-set gate not run" >&2
+  exit 1
 fi
+"$dir/edubot" eval --content testdata/heldout/mianyang \
+  --questions testdata/heldout/mianyang-questions.jsonl --now 2026-11-22 --gate
+"$dir/edubot" eval --content testdata/blind2/dalian \
+  --questions testdata/blind2/dalian-questions.jsonl --now 2026-11-22 --gate
