@@ -84,11 +84,8 @@ func runBroadcast(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if len(cfg.Redis.Addrs) == 0 {
-		return errors.New("broadcast: set redis.addrs (EDUBOT_REDIS_ADDRS) to the Redis serve uses; the embedded Redis of a lone serve cannot be reached from here")
-	}
 	log := newLogger(cfg.Log, stderr)
-	rdb, closeRedis, err := openRedis(ctx, cfg, log)
+	rdb, closeRedis, err := openSharedRedis(ctx, cfg, log, "broadcast", "with the embedded Redis use /admin/api/broadcasts on the running service")
 	if err != nil {
 		return err
 	}

@@ -126,13 +126,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if len(cfg.Redis.Addrs) == 0 {
-		// A second embedded Redis would read (and on exit overwrite) the
-		// running service's snapshot.
-		return errors.New("export: no Redis address configured (EDUBOT_REDIS_ADDRS); with the embedded Redis use GET /admin/api/export on the running service")
-	}
 	log := newLogger(cfg.Log, stderr)
-	rdb, closeRedis, err := openRedis(ctx, cfg, log)
+	rdb, closeRedis, err := openSharedRedis(ctx, cfg, log, "export", "with the embedded Redis use GET /admin/api/export on the running service")
 	if err != nil {
 		return err
 	}

@@ -76,3 +76,14 @@ type redisLogger struct{ log *slog.Logger }
 func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
+
+// openSharedRedis opens the Redis a running serve uses, for commands that
+// work beside it. The embedded Redis lives inside serve's process: another
+// process cannot reach it, and a second one would overwrite its snapshot.
+// hint says what to do instead.
+func openSharedRedis(ctx context.Context, cfg config.Config, log *slog.Logger, cmd, hint string) (redis.UniversalClient, func() error, error) {
+	if len(cfg.Redis.Addrs) == 0 {
+		return nil, nil, fmt.Errorf("%s: set redis.addrs (EDUBOT_REDIS_ADDRS) to the Redis serve uses; %s", cmd, hint)
+	}
+	return openRedis(ctx, cfg, log)
+}
