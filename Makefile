@@ -19,4 +19,4 @@ bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
 eval:
-	go run ./cmd/edubot eval --content ../shared/corpus/jieyang --questions ../shared/eval/jieyang-dev.jsonl --now 2026-11-22
+	go run ./cmd/edubot eval --content testdata/jieyang/content --questions testdata/jieyang/jieyang-dev.jsonl --now 2026-11-22

@@ -1,6 +1,6 @@
 // Package sample embeds edubot's built-in content set: notices, FAQs, rules
 // and synonyms of the model bureau 揭阳教育 in the interchange format
-// (../../shared/corpus/FORMAT.md). serve uses it when no content folder is
+// (../../docs/FORMAT.md). serve uses it when no content folder is
 // configured, so a fresh checkout answers real questions.
 package sample
 
