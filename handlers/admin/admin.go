@@ -45,6 +45,9 @@ type Deps struct {
 	Location *time.Location
 	// MaxBody bounds request bodies (imports, sets); default 16 MiB.
 	MaxBody int64
+	// Pprof mounts Go's profiles at BasePath+PprofPath for publishers
+	// (config admin.pprof; off by default).
+	Pprof bool
 }
 
 type api struct {
@@ -105,6 +108,9 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 	g.GET("/stats/unanswered", ed, a.unanswered)
 	g.GET("/stats/hits", ed, a.hits)
 	g.GET("/audit", ed, a.audit)
+	if d.Pprof {
+		mountPprof(g)
+	}
 	return g, nil
 }
 
