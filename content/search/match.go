@@ -48,6 +48,8 @@ func (d Decision) String() string {
 		return "answer"
 	case Choices:
 		return "choices"
+	case Suggest:
+		return "suggest"
 	default:
 		return "fallback"
 	}

@@ -38,6 +38,26 @@ const (
 	Answer
 	// Choices: several candidates fit about equally; offer Choices.
 	Choices
+	// Suggest: no candidate is confident enough to answer directly, but the
+	// best few are plausible: offer Choices (at most 3) as "did you mean"
+	// (猜你想问). Never a direct answer below the confident threshold.
+	Suggest
+)
+
+// Scope says whether a message is something the bureau's content can answer.
+type Scope int
+
+const (
+	// InScope: a question for the bureau's notices and FAQs (or unknown).
+	InScope Scope = iota
+	// AboutBot: chit-chat or a question about the bot itself (你是谁, 你是机器人吗).
+	AboutBot
+	// Personal: one person's records (my child's grades, a teacher's phone number).
+	Personal
+	// OtherService: another public service (驾校, 社保, 医保).
+	OtherService
+	// OtherPlace: another city's or province's matters.
+	OtherPlace
 )
 
 // Candidate is one piece of content that may answer.
@@ -67,6 +87,7 @@ type Analysis struct {
 	Grades     []string // grades named (canonical)
 	Role       string   // role the text states (我是老师 → teachers), or ""
 	Empty      bool     // nothing meaningful is left (only greetings/filler/punctuation)
+	Scope      Scope    // out-of-scope messages get a kind fallback, never an unrelated FAQ
 }
 
 // Explain says why a question got its answer.
