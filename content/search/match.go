@@ -56,7 +56,7 @@ func (d Decision) String() string {
 }
 
 func (e *Engine) matchLocked(in Query, now time.Time) Result {
-	q := e.analyzeLocked(in.Text, now)
+	q := e.prepared(in, now)
 	res := Result{Analysis: q.an}
 	wantExplain := in.Explain || e.log.Enabled(context.Background(), slog.LevelDebug)
 	var ex *Explain

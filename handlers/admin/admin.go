@@ -24,6 +24,8 @@ import (
 	"github.com/gdjysjyj/edubot/content"
 	"github.com/gdjysjyj/edubot/content/importer"
 	"github.com/gdjysjyj/edubot/content/store"
+	"github.com/gdjysjyj/edubot/handlers/secure"
+	"github.com/gdjysjyj/edubot/internal/limits"
 	"github.com/gdjysjyj/edubot/stats"
 )
 
@@ -43,7 +45,11 @@ type Deps struct {
 	Import importer.Options
 	// Location for statistics' days; nil = Asia/Shanghai.
 	Location *time.Location
-	// MaxBody bounds request bodies (imports, sets); default 16 MiB.
+	// Fails limits failed authentications (nil: 10 per 5 minutes per
+	// client address and per token name).
+	Fails *secure.FailLimiter
+	// MaxBody bounds request bodies (an uploaded set; items and pages have
+	// smaller limits of their own); default limits.UploadBody (16 MiB).
 	MaxBody int64
 	// Pprof mounts Go's profiles at BasePath+PprofPath for publishers
 	// (config admin.pprof; off by default).
@@ -74,11 +80,15 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	auth.Log = d.Logger
+	if d.Fails != nil {
+		auth.Fails = d.Fails
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	if d.MaxBody <= 0 {
-		d.MaxBody = 16 << 20
+		d.MaxBody = limits.UploadBody
 	}
 	if d.Location == nil {
 		loc, err := time.LoadLocation("Asia/Shanghai")
@@ -91,7 +101,7 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 		d.Logger.Warn("admin API: no tokens configured (EDUBOT_ADMIN_TOKENS); every request is refused")
 	}
 	a := &api{Deps: d, log: d.Logger}
-	g := r.Group(BasePath, a.limitBody, auth.Authenticate(d.Store.Audit()))
+	g := r.Group(BasePath, secure.Headers(secure.CSPAPI), a.limitBody, auth.Authenticate(d.Store.Audit()))
 	ed := RequireRole(RoleEditor)
 
 	g.GET("/whoami", ed, func(c *gin.Context) {
@@ -144,7 +154,10 @@ func (a *api) fail(c *gin.Context, err error) {
 		mbe *http.MaxBytesError
 		be  *badRequest
 	)
+	lim, tooMuch := limits.As(err)
 	switch {
+	case tooMuch:
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, apiError{Error: lim.Error(), Field: "body"})
 	case errors.As(err, &mbe):
 		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, apiError{Error: fmt.Sprintf("body over %d bytes", mbe.Limit)})
 	case errors.As(err, &be):
