@@ -41,6 +41,9 @@ go vet ./...
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
 go test -race -count=1 -timeout 15m ./...
+# The load benchmark once, short (echo, edubot on this Redis's binary and on
+# the embedded one): fails on errors (a failed or undecryptable reply), never on speed.
+go run ./bench/loadbench -smoke
 # Answer-quality gates (each fails below its thresholds; `edubot eval --help`
 # lists them, the defaults are the targets of issue 10): the dev questions,
 # and sets of our own for other provinces that guard the method against
