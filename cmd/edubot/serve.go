@@ -30,6 +30,7 @@ import (
 	"github.com/gdjysjyj/edubot/content/store"
 	"github.com/gdjysjyj/edubot/handlers"
 	"github.com/gdjysjyj/edubot/handlers/admin"
+	"github.com/gdjysjyj/edubot/handlers/console"
 	"github.com/gdjysjyj/edubot/handlers/wechat"
 	"github.com/gdjysjyj/edubot/internal/breaker"
 	"github.com/gdjysjyj/edubot/internal/config"
@@ -368,8 +369,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 
 	var shuttingDown atomic.Bool
+	// Messages per day by outcome and unanswered questions as typed, for
+	// the staff console; written off the reply path like the recorder's.
+	daily := stats.NewDaily(rdb, prefix, stats.DailyOptions{Retention: cfg.Stats.Retention, Location: loc, Logger: log, Now: now})
+	workers.Add(1)
+	go func() {
+		defer workers.Done()
+		daily.Run(workCtx)
+	}()
+
 	router, err := handlers.New(handlers.Deps{
-		Bot:            b,
+		Bot:            daily.Wrap(b),
 		WeChat:         cfg.WeChat,
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         log,
@@ -400,12 +410,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The staff's API; other staff routes (broadcasts) join its group.
 	adminAPI, err := admin.Register(router, admin.Deps{
 		Store: contentStore, Stats: recorder, Tokens: cfg.Admin.Tokens,
-		Logger: log, Now: now, Location: loc,
+		Logger: log, Now: now, Location: loc, Pprof: cfg.Admin.Pprof,
 	})
 	if err != nil {
 		return err
 	}
 	if err := mountBroadcasts(adminAPI, bcast, log); err != nil {
+		return err
+	}
+	if _, err := console.Register(router, console.Deps{
+		Store: contentStore, Stats: recorder, Daily: daily, Engine: engine, Bot: b,
+		Redis: rdb, Prefix: prefix, Tokens: cfg.Admin.Tokens, Logger: log, Now: now, Location: loc,
+	}); err != nil {
 		return err
 	}
 
@@ -426,6 +442,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// not the --content folder.
 	log.Info("edubot ready",
 		"webhook", "http://"+ln.Addr().String()+handlers.DefaultWebhookPath,
+		"console", "http://"+ln.Addr().String()+console.BasePath+"/",
 		"content", served, "notices", len(set.Notices), "faqs", len(set.FAQs),
 		"startup", time.Since(start).Round(time.Millisecond))
 
