@@ -55,10 +55,66 @@ func TestEvalReportsAndGates(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "quality gate failed") {
 		t.Fatalf("gate did not fail: %v", err)
 	}
-	for _, want := range []string{"top-1", "misses:", "b1", "faq-grade1-signup <- faq-zhongkao-score", "p99"} {
+	for _, want := range []string{"top-1", "helpful", "confident wrong", "misses:", "b1", "faq-grade1-signup <- faq-zhongkao-score", "p99"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
+	}
+	for _, want := range []string{"top-1 0.000 < 0.85", "helpful 0.000 < 0.95", "confident wrong 1.000 > 0.02"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("gate error lacks %q: %v", want, err)
+		}
+	}
+
+	// Thresholds of one set's own, given on the command line.
+	err = run(context.Background(), []string{"eval", "--questions", bad, "--now", "2026-11-22", "--gate",
+		"--min-top1", "0", "--min-helpful", "0", "--max-wrong", "1"}, &out, &errb)
+	if err != nil {
+		t.Errorf("gate failed with thresholds every figure meets: %v", err)
+	}
+	err = run(context.Background(), []string{"eval", "--questions", bad, "--now", "2026-11-22", "--gate",
+		"--min-top1", "0", "--min-helpful", "0", "--max-wrong", "0.5"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "confident wrong 1.000 > 0.50") || strings.Contains(err.Error(), "top-1") {
+		t.Errorf("want only the confident-wrong threshold to fail, got %v", err)
+	}
+	for _, bad := range [][]string{{"--min-top1", "1.5"}, {"--max-wrong", "-0.1"}, {"--min-helpful", "x"}} {
+		if err := run(context.Background(), append([]string{"eval", "--questions", good}, bad...), &out, &errb); err == nil {
+			t.Errorf("threshold %v accepted", bad)
+		}
+	}
+}
+
+// TestEvalCounts checks what each figure counts: a list counts for top-1
+// by its first item and for helpful by any shown item; only a direct answer
+// is a confident wrong one; an unanswerable question answered with a list
+// or a fallback counts as a fallback.
+func TestEvalCounts(t *testing.T) {
+	var c evalCounts
+	for _, o := range []evalOutcome{
+		{Expect: []string{"a"}, Decision: "answer", Got: "a", Listed: []string{"a"}, Right: true, Helpful: true},
+		{Expect: []string{"b"}, Decision: "suggest", Got: "x", Listed: []string{"x", "b"}, Helpful: true, Wrong: true},
+		{Expect: []string{"c"}, Decision: "choices", Got: "c", Listed: []string{"c", "y"}, Right: true, Helpful: true},
+		{Expect: []string{"d"}, Decision: "answer", Got: "z", Listed: []string{"z"}, Wrong: true, ConfWrong: true},
+		{Expect: []string{"e"}, Decision: "fallback"},
+		{Decision: "suggest", Got: "q", Listed: []string{"q"}, Wrong: true},
+		{Decision: "fallback"},
+		{Decision: "answer", Got: "r", Listed: []string{"r"}, Wrong: true, ConfWrong: true},
+	} {
+		c.add(o)
+	}
+	c.finish()
+	want := evalCounts{Questions: 8, Answerable: 5, Right: 2, Helpful: 3, Wrong: 4, ConfWrong: 2, None: 3, NoneFell: 2, Lists: 3,
+		Top1: 0.4, HelpfulRate: 0.6, WrongRate: 0.5, ConfWrongRate: 0.25, FallNone: 2.0 / 3, ListRate: 3.0 / 8}
+	if c != want {
+		t.Errorf("counts\n got %+v\nwant %+v", c, want)
+	}
+	g := evalGate{top1: 0.4, helpful: 0.6, wrong: 0.25, fallback: 0.66}
+	if fails := g.check(&c); len(fails) != 0 {
+		t.Errorf("figures at their thresholds failed: %v", fails)
+	}
+	g = evalGate{top1: 0.5, helpful: 0.7, wrong: 0.2, fallback: 0.7}
+	if fails := g.check(&c); len(fails) != 4 {
+		t.Errorf("want 4 failures, got %v", fails)
 	}
 }
 

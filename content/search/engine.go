@@ -52,6 +52,7 @@ type Engine struct {
 	spokenOf map[string][]string // the written word → its spoken forms
 
 	mu       sync.RWMutex
+	gen      uint64         // content version: bumped by every update, under mu
 	seg      *gse.Segmenter // AddToken races with Cut: written only under mu
 	ix       *index
 	regions  *regionSet
@@ -157,6 +158,7 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	for _, n := range set.Notices {
 		e.regions.note(n.Region, 1)
 	}
@@ -434,6 +436,7 @@ func (e *Engine) UpsertNotice(n *content.Notice) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	if old := e.notices[n.ID]; old != nil {
 		e.regions.note(old.Region, -1)
 	}
@@ -452,6 +455,7 @@ func (e *Engine) UpsertFAQ(f *content.FAQ) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	if old := e.faqs[f.ID]; old != nil {
 		e.regions.note(old.Region, -1)
 	}
@@ -469,6 +473,7 @@ func (e *Engine) UpsertRule(r *content.Rule) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	return e.upsertRuleLocked(r)
 }
 
@@ -484,6 +489,7 @@ func (e *Engine) SetSynonyms(groups []*content.SynonymGroup) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	e.setSynonymsLocked(groups)
 	return nil
 }
@@ -493,6 +499,7 @@ func (e *Engine) SetSynonyms(groups []*content.SynonymGroup) error {
 func (e *Engine) Remove(id string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	found := false
 	if n := e.notices[id]; n != nil {
 		e.regions.note(n.Region, -1)

@@ -48,13 +48,15 @@ func (d Decision) String() string {
 		return "answer"
 	case Choices:
 		return "choices"
+	case Suggest:
+		return "suggest"
 	default:
 		return "fallback"
 	}
 }
 
 func (e *Engine) matchLocked(in Query, now time.Time) Result {
-	q := e.analyzeLocked(in.Text, now)
+	q := e.prepared(in, now)
 	res := Result{Analysis: q.an}
 	wantExplain := in.Explain || e.log.Enabled(context.Background(), slog.LevelDebug)
 	var ex *Explain

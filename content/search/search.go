@@ -25,6 +25,12 @@ type Query struct {
 	Grade  string    // canonical grade, e.g. 一年级, 初一, 高三; "" if unknown
 	Role   string    // parents, teachers, students, staff; "" if unknown
 
+	// Analysis, when set, is Engine.Analyze's (or AnalyzeAt's) reading of
+	// this Text: Match reuses it instead of analysing the text again. One
+	// made for another text, another day or an older content version is
+	// ignored (the text is analysed afresh).
+	Analysis *Analysis
+
 	Explain bool // fill Result.Explain
 }
 
@@ -38,6 +44,26 @@ const (
 	Answer
 	// Choices: several candidates fit about equally; offer Choices.
 	Choices
+	// Suggest: no candidate is confident enough to answer directly, but the
+	// best few are plausible: offer Choices (at most 3) as "did you mean"
+	// (猜你想问). Never a direct answer below the confident threshold.
+	Suggest
+)
+
+// Scope says whether a message is something the bureau's content can answer.
+type Scope int
+
+const (
+	// InScope: a question for the bureau's notices and FAQs (or unknown).
+	InScope Scope = iota
+	// AboutBot: chit-chat or a question about the bot itself (你是谁, 你是机器人吗).
+	AboutBot
+	// Personal: one person's records (my child's grades, a teacher's phone number).
+	Personal
+	// OtherService: another public service (驾校, 社保, 医保).
+	OtherService
+	// OtherPlace: another city's or province's matters.
+	OtherPlace
 )
 
 // Candidate is one piece of content that may answer.
@@ -67,6 +93,20 @@ type Analysis struct {
 	Grades     []string // grades named (canonical)
 	Role       string   // role the text states (我是老师 → teachers), or ""
 	Empty      bool     // nothing meaningful is left (only greetings/filler/punctuation)
+	Scope      Scope    // out-of-scope messages get a kind fallback, never an unrelated FAQ
+
+	// Topic is the question without its region and grade words, greetings
+	// and punctuation (惠来中考报名时间 → 中考报名时间): what a follow-up
+	// such as 那普宁呢 asks again for another region.
+	Topic string
+	// FollowUp: the message names a region and/or a grade and nothing else
+	// but follow-up words (那北川羌族自治县呢, 初一的呢, 换成普宁): the
+	// previous topic, asked again for Regions/Grades.
+	FollowUp bool
+
+	prep *query // the prepared query Match reuses; see Query.Analysis
+	gen  uint64 // content version prep was made against
+	day  string // Query.Now's date prep was made for
 }
 
 // Explain says why a question got its answer.
