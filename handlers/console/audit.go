@@ -107,7 +107,9 @@ func diffJSON(before, after any) []fieldChange {
 	for k := range keys {
 		names = append(names, k)
 	}
-	sort.Slice(names, func(i, j int) bool { return fieldOrder(names[i]) < fieldOrder(names[j]) || (fieldOrder(names[i]) == fieldOrder(names[j]) && names[i] < names[j]) })
+	sort.Slice(names, func(i, j int) bool {
+		return fieldOrder(names[i]) < fieldOrder(names[j]) || (fieldOrder(names[i]) == fieldOrder(names[j]) && names[i] < names[j])
+	})
 	var out []fieldChange
 	for _, k := range names {
 		bv, av := show(b[k]), show(a[k])

@@ -132,4 +132,3 @@ func (c *Console) importPublish(g *gin.Context) {
 	d.Preview = c.preview(n)
 	c.Render(g, http.StatusUnprocessableEntity, "import_review", d, f)
 }
-
