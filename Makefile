@@ -1,4 +1,4 @@
-.PHONY: run test build lint bench eval
+.PHONY: run test build lint bench eval loadbench
 
 # Run on the embedded defaults: sample content, embedded Redis, dev keys.
 run:
@@ -20,3 +20,8 @@ bench:
 
 eval:
 	go run ./cmd/edubot eval --content testdata/jieyang/content --questions testdata/jieyang/jieyang-dev.jsonl --now 2026-11-22
+
+# Load benchmark: edubot (real Redis, embedded Redis) against a bare gin +
+# silenceper echo server, interleaved rounds, medians (a few minutes).
+loadbench:
+	go run ./bench/loadbench

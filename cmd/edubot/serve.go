@@ -332,7 +332,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The staff's API; other staff routes (broadcasts) join its group.
 	adminAPI, err := admin.Register(router, admin.Deps{
 		Store: contentStore, Stats: recorder, Tokens: cfg.Admin.Tokens,
-		Logger: log, Now: now, Location: loc,
+		Logger: log, Now: now, Location: loc, Pprof: cfg.Admin.Pprof,
 	})
 	if err != nil {
 		return err

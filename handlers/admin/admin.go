@@ -51,6 +51,9 @@ type Deps struct {
 	// MaxBody bounds request bodies (an uploaded set; items and pages have
 	// smaller limits of their own); default limits.UploadBody (16 MiB).
 	MaxBody int64
+	// Pprof mounts Go's profiles at BasePath+PprofPath for publishers
+	// (config admin.pprof; off by default).
+	Pprof bool
 }
 
 type api struct {
@@ -107,6 +110,7 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 	})
 	a.crud(g.Group("/notices", ed), store.KindNotice)
 	a.crud(g.Group("/faqs", ed), store.KindFAQ)
+	g.POST("/faqs/:id/alternates", ed, a.addAlternate)
 	a.crud(g.Group("/rules", ed), store.KindRule)
 	a.crud(g.Group("/synonyms", ed), store.KindSynonym)
 	g.POST("/import", ed, a.importDraft)
@@ -115,6 +119,9 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 	g.GET("/stats/unanswered", ed, a.unanswered)
 	g.GET("/stats/hits", ed, a.hits)
 	g.GET("/audit", ed, a.audit)
+	if d.Pprof {
+		mountPprof(g)
+	}
 	return g, nil
 }
 
