@@ -41,6 +41,9 @@ go vet ./...
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
 go test -race -count=1 -timeout 15m ./...
+# The same Redis tests on a real Redis Cluster and on Sentinel, plus the
+# replica and failover tests (scripts/test-cluster.sh, about 1–2 minutes).
+./scripts/test-cluster.sh
 # The load benchmark once, short (echo, edubot on this Redis's binary and on
 # the embedded one): fails on errors (a failed or undecryptable reply), never on speed.
 go run ./bench/loadbench -smoke

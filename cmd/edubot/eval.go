@@ -13,14 +13,17 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gdjysjyj/edubot/bot"
+	"github.com/gdjysjyj/edubot/bot/redisstore"
 	"github.com/gdjysjyj/edubot/content"
 	"github.com/gdjysjyj/edubot/content/sample"
 	"github.com/gdjysjyj/edubot/content/search"
+	"github.com/gdjysjyj/edubot/internal/config"
 )
 
 func init() {
@@ -56,7 +59,7 @@ type evalOutcome struct {
 	Expect     []string `json:"expect"`
 	Got        string   `json:"got"`              // answered id, first item of a list, or "" for a fallback
 	Listed     []string `json:"listed,omitempty"` // every item the reply shows: the answer, or the list
-	Decision   string   `json:"decision"`
+	Decision   string   `json:"decision"`         // answer, choices, suggest, fallback or out_of_scope
 	Confidence float64  `json:"confidence"`
 	Right      bool     `json:"right"`           // Got is expected
 	Helpful    bool     `json:"helpful"`         // an expected item is anywhere in the reply
@@ -112,6 +115,71 @@ func (c *evalCounts) add(o evalOutcome) {
 	if isList(o.Decision) {
 		c.Lists++
 	}
+}
+
+// maxSuggest is how many items a did-you-mean (Suggest) lists (search
+// contract: at most 3).
+const maxSuggest = 3
+
+// decisionOutOfScope is the decision eval reports for a message the
+// matcher reads as not for the content (Analysis.Scope): the bot answers it
+// with its kind fallback, whatever the ranking.
+const decisionOutOfScope = "out_of_scope"
+
+// replyOf is what the bot's reply to a match shows, as bot/ renders it: the
+// decision and the ids in the reply, best first — the answer, or the
+// numbered list's first page (Choices followed by the rest of Top, as the bot
+// pages them; a Suggest's items only), or nothing for a fallback. An
+// out-of-scope message gets the fallback unless a keyword rule answered it.
+func replyOf(r search.Result) (decision string, listed []string) {
+	rule := r.Decision == search.Answer && r.Best.Kind == search.KindRule
+	if r.Analysis.Scope != search.InScope && !rule {
+		return decisionOutOfScope, nil
+	}
+	switch r.Decision {
+	case search.Answer:
+		return r.Decision.String(), []string{r.Best.ID}
+	case search.Suggest:
+		for _, c := range r.Choices[:min(len(r.Choices), maxSuggest)] {
+			listed = append(listed, c.ID)
+		}
+	case search.Choices:
+		seen := map[string]bool{}
+		for _, c := range slices.Concat(r.Choices, r.Top) {
+			if len(listed) == bot.PageSize {
+				break
+			}
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				listed = append(listed, c.ID)
+			}
+		}
+	}
+	if len(listed) == 0 {
+		return search.Fallback.String(), nil
+	}
+	return r.Decision.String(), listed
+}
+
+// botReplyOf reads a reply of the dialogue like replyOf reads a match: a
+// faq, notice or rule reply is a direct answer, a numbered list (choices,
+// did-you-mean) a list; anything else (fallback, out of scope, a clarifying
+// question, hand-off) shows no content.
+func botReplyOf(r bot.Reply) (decision string, listed []string) {
+	switch r.Answer {
+	case bot.AnswerFAQ, bot.AnswerNotice, bot.AnswerRule:
+		if len(r.IDs) > 0 {
+			return search.Answer.String(), r.IDs
+		}
+	case bot.AnswerChoices, search.Suggest.String():
+		if len(r.IDs) > 0 {
+			return r.Answer, r.IDs
+		}
+	}
+	if r.Answer == decisionOutOfScope {
+		return decisionOutOfScope, nil
+	}
+	return search.Fallback.String(), nil
 }
 
 // isList says whether a decision's reply is a numbered list.
@@ -189,6 +257,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fl.Float64Var(&g.fallback, "min-fallback", gateFallbackNone, "with --gate: least share of unanswerable questions that get a fallback or a list, not a direct answer")
 	threshold := fl.Float64("threshold", 0, "confidence threshold below which the bot falls back (default: the engine's)")
 	debug := fl.Bool("debug", false, "log every match's explanation at debug level to stderr")
+	viaBot := fl.Bool("bot", false, "ask through the dialogue (bot.Handle, each question from a new user) and count the replies it sends, not the matcher's decisions")
+	redisAddr := fl.String("redis", "", "with --bot: the Redis for the dialogue's sessions (default: an embedded one, nothing saved)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -233,6 +303,37 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("eval: build index: %w", err)
 	}
 
+	var b *bot.Bot
+	if *viaBot {
+		cfg := config.Config{}
+		cfg.Redis.Timeout = 2 * time.Second
+		if *redisAddr != "" {
+			cfg.Redis.Addrs = []string{*redisAddr}
+		}
+		quiet := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+		rdb, closeRedis, err := openRedis(ctx, cfg, quiet)
+		if err != nil {
+			return fmt.Errorf("eval: --bot: %w", err)
+		}
+		// A prefix of this run's own: with a shared Redis nothing mixes
+		// with other runs; its keys are deleted at the end.
+		prefix := fmt.Sprintf("edubot-eval:%d:", time.Now().UnixNano())
+		defer func() {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			iter := rdb.Scan(dctx, 0, prefix+"*", 500).Iterator()
+			for iter.Next(dctx) {
+				rdb.Del(dctx, iter.Val())
+			}
+			if err := iter.Err(); err != nil {
+				logger.Warn("eval: delete the dialogue's keys", "prefix", prefix, "err", err)
+			}
+			_ = closeRedis()
+		}()
+		b = bot.New(bot.DefaultConfig(), bot.Deps{Matcher: eng, Store: redisstore.New(rdb, prefix),
+			Now: func() time.Time { return now }, Log: logger})
+	}
+
 	th := *threshold
 	if th <= 0 {
 		th = search.DefaultThreshold
@@ -240,7 +341,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rep := evalReport{Content: label, Questions: *questions, Now: now.Format(content.DateLayout), Threshold: th,
 		Kinds: map[string]*evalCounts{}, Confusion: map[string]int{}}
 	var lat []int64
-	for _, q := range qs {
+	for i, q := range qs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -248,26 +349,27 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		r := eng.Match(ctx, search.Query{Text: q.Query, Now: now, Explain: q.ID == *explainID})
 		us := time.Since(start).Microseconds()
 		lat = append(lat, us)
-		o := evalOutcome{ID: q.ID, Query: q.Query, Kind: q.Kind, Expect: q.Expect, Decision: r.Decision.String(), Micros: us}
+		o := evalOutcome{ID: q.ID, Query: q.Query, Kind: q.Kind, Expect: q.Expect, Micros: us}
+		o.Decision, o.Listed = replyOf(r)
+		if b != nil {
+			o.Decision, o.Listed = botReplyOf(b.Handle(ctx, bot.Message{MsgID: strconv.Itoa(i + 1), User: "oEdubotEval-" + q.ID,
+				Account: "gh_edubot_eval", Type: "text", Text: q.Query, CreateTime: now}))
+		}
+		if len(o.Listed) > 0 {
+			o.Got = o.Listed[0]
+		}
 		switch {
 		case r.Decision == search.Answer:
-			o.Got, o.Confidence = r.Best.ID, r.Best.Confidence
-			o.Listed = []string{r.Best.ID}
-		case isList(o.Decision) && len(r.Choices) > 0:
-			o.Got, o.Confidence = r.Choices[0].ID, r.Choices[0].Confidence
-			// The reply shows one page of the list.
-			for _, c := range r.Choices[:min(len(r.Choices), bot.PageSize)] {
-				o.Listed = append(o.Listed, c.ID)
-			}
-		default:
-			if len(r.Top) > 0 {
-				o.Confidence = r.Top[0].Confidence
-			}
+			o.Confidence = r.Best.Confidence
+		case len(r.Choices) > 0:
+			o.Confidence = r.Choices[0].Confidence
+		case len(r.Top) > 0:
+			o.Confidence = r.Top[0].Confidence
 		}
 		o.Right = len(q.Expect) > 0 && slices.Contains(q.Expect, o.Got)
 		o.Helpful = slices.ContainsFunc(o.Listed, func(id string) bool { return slices.Contains(q.Expect, id) })
 		o.Wrong = o.Got != "" && !slices.Contains(q.Expect, o.Got)
-		o.ConfWrong = r.Decision == search.Answer && !slices.Contains(q.Expect, o.Got)
+		o.ConfWrong = o.Decision == search.Answer.String() && !slices.Contains(q.Expect, o.Got)
 		rep.All.add(o)
 		k := rep.Kinds[q.Kind]
 		if k == nil {
