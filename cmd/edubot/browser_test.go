@@ -49,7 +49,7 @@ type harness struct {
 	t       *testing.T
 	base    string // http://127.0.0.1:PORT
 	fake    *wxfake.Server
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	prefix  string
 	browser context.Context // its Chromium is running; tabs are its children
 	peer    *wechat.Peer
@@ -326,4 +326,3 @@ func (h *harness) ask(t *testing.T, user, text string) string {
 	}
 	return r.Content
 }
-
