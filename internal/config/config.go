@@ -119,6 +119,9 @@ type Broadcast struct {
 	PreviewOpenIDs []string `yaml:"preview_openids" env:"PREVIEW_OPENIDS"`
 	RatePerSecond  int      `yaml:"rate_per_second" env:"RATE_PER_SECOND"`
 	Workers        int      `yaml:"workers" env:"WORKERS"`
+	// SendIgnoreReprint: a 图文 mass send goes out even when WeChat's
+	// originality check judges the notice a reprint (send_ignore_reprint).
+	SendIgnoreReprint bool `yaml:"send_ignore_reprint" env:"SEND_IGNORE_REPRINT"`
 }
 
 // Match tunes when the bot answers, lists choices or says it does not know.
@@ -176,7 +179,7 @@ func Default() Config {
 			StoreTimeout:    300 * time.Millisecond,
 			Menu:            "configs/menu.yaml",
 		},
-		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2},
+		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2, SendIgnoreReprint: true},
 		Stats:     Stats{Retention: 90 * 24 * time.Hour},
 		Match:     Match{Threshold: 0.50, ChoiceMargin: 0.035},
 	}
