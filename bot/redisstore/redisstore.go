@@ -383,7 +383,6 @@ func (s *Store) Forget(ctx context.Context, user string) error {
 	return nil
 }
 
-
 // Subscribers lists the users subscribed to tag, with the time they
 // subscribed and the time of their last message (zero when older than a
 // week). Entries whose user no longer holds the tag are dropped.
