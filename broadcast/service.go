@@ -196,11 +196,17 @@ func (s *Service) Create(ctx context.Context, r Request) (*Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broadcast: %w", err)
 	}
+	// The job and its queue share a slot ({ID}) and are made together; the
+	// list of jobs is in another slot (a Cluster refuses one MULTI across
+	// slots), so it comes second: a job that missed it is a draft nobody
+	// sees, never a listed job without a body.
 	pipe := s.rdb.TxPipeline()
 	pipe.HSet(ctx, s.jobKey(j.ID), "meta", meta, "state", j.State)
-	pipe.ZAdd(ctx, s.jobsKey(), redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
 	pipe.XGroupCreateMkStream(ctx, s.queueKey(j.ID), group, "0")
 	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("broadcast: create: %w", err)
+	}
+	if err := s.rdb.ZAdd(ctx, s.jobsKey(), redis.Z{Score: float64(now.UnixMilli()), Member: j.ID}).Err(); err != nil {
 		return nil, fmt.Errorf("broadcast: create: %w", err)
 	}
 	s.log.Info("broadcast created", "job", j.ID, "notice", j.Notice, "channel", j.Channel, "by", r.Actor)

@@ -439,10 +439,14 @@ func (s *Service) massSend(ctx context.Context, id string, _ redis.XMessage) err
 		s.log.Error("broadcast: mass send refused", "job", id, "err", err)
 		return nil
 	}
-	pipe := s.rdb.TxPipeline()
-	pipe.Set(bg, s.massKey(msgID), id, resultTTL)
-	pipe.HSet(bg, s.jobKey(id), "state", StateSubmitted, "msg_id", msgID)
-	if _, err := pipe.Exec(bg); err != nil {
+	// msg_id → job first (another slot than the job, so not in one MULTI):
+	// MASSSENDJOBFINISH can find the job as soon as it is marked submitted.
+	// If the second write is lost, the job stays "sending" and the retry
+	// carries the same clientmsgid, which WeChat does not send twice.
+	if err := s.rdb.Set(bg, s.massKey(msgID), id, resultTTL).Err(); err != nil {
+		return fmt.Errorf("mass: record: %w", err)
+	}
+	if err := s.rdb.HSet(bg, s.jobKey(id), "state", StateSubmitted, "msg_id", msgID).Err(); err != nil {
 		return fmt.Errorf("mass: record: %w", err)
 	}
 	s.log.Info("mass send submitted", "job", id, "msg_id", msgID)

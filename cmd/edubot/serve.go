@@ -28,6 +28,7 @@ import (
 	"github.com/gdjysjyj/edubot/content/store"
 	"github.com/gdjysjyj/edubot/handlers"
 	"github.com/gdjysjyj/edubot/handlers/admin"
+	"github.com/gdjysjyj/edubot/handlers/console"
 	"github.com/gdjysjyj/edubot/handlers/wechat"
 	"github.com/gdjysjyj/edubot/internal/config"
 	"github.com/gdjysjyj/edubot/internal/metrics"
@@ -300,8 +301,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Log:      log,
 	})
 
+	// Messages per day by outcome and unanswered questions as typed, for
+	// the staff console; written off the reply path like the recorder's.
+	daily := stats.NewDaily(rdb, prefix, stats.DailyOptions{Retention: cfg.Stats.Retention, Location: loc, Logger: log, Now: now})
+	workers.Add(1)
+	go func() {
+		defer workers.Done()
+		daily.Run(workCtx)
+	}()
+
 	router, err := handlers.New(handlers.Deps{
-		Bot:            b,
+		Bot:            daily.Wrap(b),
 		WeChat:         cfg.WeChat,
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         log,
@@ -322,12 +332,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The staff's API; other staff routes (broadcasts) join its group.
 	adminAPI, err := admin.Register(router, admin.Deps{
 		Store: contentStore, Stats: recorder, Tokens: cfg.Admin.Tokens,
-		Logger: log, Now: now, Location: loc,
+		Logger: log, Now: now, Location: loc, Pprof: cfg.Admin.Pprof,
 	})
 	if err != nil {
 		return err
 	}
 	if err := mountBroadcasts(adminAPI, bcast, log); err != nil {
+		return err
+	}
+	if _, err := console.Register(router, console.Deps{
+		Store: contentStore, Stats: recorder, Daily: daily, Engine: engine, Bot: b,
+		Redis: rdb, Prefix: prefix, Tokens: cfg.Admin.Tokens, Logger: log, Now: now, Location: loc,
+	}); err != nil {
 		return err
 	}
 
@@ -346,6 +362,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("edubot ready",
 		"webhook", "http://"+ln.Addr().String()+handlers.DefaultWebhookPath,
+		"console", "http://"+ln.Addr().String()+console.BasePath+"/",
 		"content", source, "notices", len(set.Notices), "faqs", len(set.FAQs),
 		"startup", time.Since(start).Round(time.Millisecond))
 

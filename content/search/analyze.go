@@ -48,6 +48,7 @@ type alt struct {
 
 // query is a question analysed against the current index.
 type query struct {
+	text       string // as given, before any cut
 	an         Analysis
 	concepts   []concept
 	years      []int       // years asked about (今年, 去年, 2025)
@@ -57,6 +58,8 @@ type query struct {
 	plan       *regionPlan // worked out on first use, see planFor
 	latest     bool        // 最新, 最近
 	docIntent  bool        // asks for a notice itself (通知, 文件, 原文)
+	exams      exam        // exams named: a candidate naming only others is excluded
+	levels     level       // school levels named, likewise
 	spoken     []string    // spoken phrases read as words, for Explain
 	qterms     map[int32]bool
 }
@@ -72,16 +75,47 @@ var (
 )
 
 // Analyze says what the text names on its own: normalised form, meaningful
-// tokens, regions, grades and the role its writer states.
+// tokens, regions, grades, the role its writer states, its scope and topic.
+// "Today" is the engine's clock (Options.Now); see AnalyzeAt.
 func (e *Engine) Analyze(text string) Analysis {
+	return e.AnalyzeAt(text, time.Time{})
+}
+
+// AnalyzeAt is Analyze with "today" given (zero: the engine's clock), for
+// 今年/下学期/最新. Pass the result as Query.Analysis with the same Text and
+// Now, and Match does not analyse the text again.
+func (e *Engine) AnalyzeAt(text string, now time.Time) Analysis {
+	if now.IsZero() {
+		now = e.opts.Now()
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.analyzeLocked(text, time.Time{}).an
+	q := e.analyzeLocked(text, now)
+	a := q.an
+	a.prep, a.gen, a.day = q, e.gen, dayOf(now)
+	return a
+}
+
+func dayOf(t time.Time) string { return t.Format("2006-01-02") }
+
+// prepared is the query for in: the one its Analysis carries when that was
+// made for this text, day and content version, else a fresh analysis. The
+// caller holds mu for reading.
+func (e *Engine) prepared(in Query, now time.Time) *query {
+	if a := in.Analysis; a != nil && a.prep != nil && a.prep.text == in.Text && a.gen == e.gen && a.day == dayOf(now) {
+		// Scoring writes the concepts' weights and the region plan
+		// depends on Query.Region: work on a copy.
+		c := *a.prep
+		c.concepts = slices.Clone(a.prep.concepts)
+		c.plan = nil
+		return &c
+	}
+	return e.analyzeLocked(in.Text, now)
 }
 
 // analyzeLocked builds the query; the caller holds mu for reading.
 func (e *Engine) analyzeLocked(text string, now time.Time) *query {
-	q := &query{qterms: map[int32]bool{}}
+	q := &query{text: text, qterms: map[int32]bool{}}
 	if utf8.RuneCountInString(text) > maxQueryRunes {
 		// Nobody asks a question this long; the cut keeps matching fast.
 		text = string([]rune(text)[:maxQueryRunes])
@@ -91,6 +125,8 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	q.an.Role = roleIn(norm)
 	q.an.Grades = gradesIn(norm)
 	body := stripFiller(norm)
+	q.exams, q.levels = constraintsOf(body)
+	q.an.Exams, q.an.Levels = maskNames(uint8(q.exams), examNames), maskNames(uint8(q.levels), levelNames)
 	q.schools = e.schoolsIn(body)
 	var origins []string
 	var named []string
@@ -103,6 +139,7 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	// Where the asker comes from is not a region of the question: the
 	// caller must not take it for the asker's region either.
 	q.an.Regions = q.asked
+	q.an.Topic, q.an.FollowUp = topicOf(body, q.an.Regions, q.an.Grades)
 
 	for w, d := range relYears {
 		if strings.Contains(body, w) {
@@ -171,6 +208,26 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	}
 	q.an.Empty = len(q.concepts) == 0 && len(q.an.Regions) == 0 && len(q.an.Grades) == 0 && len(q.years) == 0 && !q.latest
 	return q
+}
+
+// followWords carry no topic in a follow-up: 那惠来呢, 换成初一的话.
+var followWords = []string{"如果是", "要是", "的话", "换成", "改成", "还有", "那么", "那个", "怎么样", "情况", "那", "呢", "的", "吗", "是", "又", "呀", "啊", "嘞", "咧", "喔", "哦"}
+
+// topicOf is the question of body (regions already blanked out) without
+// its grade words, and whether nothing but follow-up words is left of it.
+func topicOf(body string, regions, grades []string) (string, bool) {
+	t := strings.ReplaceAll(body, " ", "")
+	for _, g := range grades {
+		t = strings.ReplaceAll(t, g, "")
+	}
+	if len(regions) == 0 && len(grades) == 0 {
+		return t, false
+	}
+	rest := t
+	for _, w := range followWords {
+		rest = strings.ReplaceAll(rest, w, "")
+	}
+	return t, rest == ""
 }
 
 // mergeSingles joins runs of single Han characters that the segmenter could

@@ -22,6 +22,7 @@ import (
 // Default thresholds; see Options.
 const (
 	DefaultThreshold    = 0.50
+	DefaultSuggestFloor = 0.20
 	DefaultChoiceMargin = 0.035
 )
 
@@ -31,6 +32,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Threshold is the confidence (0..1) below which Match falls back.
 	Threshold float64
+	// SuggestFloor is the confidence from which, below Threshold, Match
+	// offers the best few candidates as "did you mean" (Decision Suggest);
+	// below it, Match falls back. Confidence is calibrated (the share of
+	// the question a candidate holds and of the candidate the question
+	// says, not a raw score), so both mean the same on any content set.
+	SuggestFloor float64
 	// ChoiceMargin: when the runner-up is this close to the best and
 	// different, Match offers choices instead of guessing.
 	ChoiceMargin float64
@@ -52,6 +59,7 @@ type Engine struct {
 	spokenOf map[string][]string // the written word → its spoken forms
 
 	mu       sync.RWMutex
+	gen      uint64         // content version: bumped by every update, under mu
 	seg      *gse.Segmenter // AddToken races with Cut: written only under mu
 	ix       *index
 	regions  *regionSet
@@ -76,6 +84,12 @@ type ruleKey struct {
 func New(set *content.Set, opts Options) (*Engine, error) {
 	if opts.Threshold <= 0 {
 		opts.Threshold = DefaultThreshold
+	}
+	if opts.SuggestFloor <= 0 {
+		opts.SuggestFloor = DefaultSuggestFloor
+	}
+	if opts.SuggestFloor > opts.Threshold {
+		opts.SuggestFloor = opts.Threshold
 	}
 	if opts.ChoiceMargin <= 0 {
 		opts.ChoiceMargin = DefaultChoiceMargin
@@ -157,6 +171,7 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	for _, n := range set.Notices {
 		e.regions.note(n.Region, 1)
 	}
@@ -434,6 +449,7 @@ func (e *Engine) UpsertNotice(n *content.Notice) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	if old := e.notices[n.ID]; old != nil {
 		e.regions.note(old.Region, -1)
 	}
@@ -452,6 +468,7 @@ func (e *Engine) UpsertFAQ(f *content.FAQ) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	if old := e.faqs[f.ID]; old != nil {
 		e.regions.note(old.Region, -1)
 	}
@@ -469,6 +486,7 @@ func (e *Engine) UpsertRule(r *content.Rule) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	return e.upsertRuleLocked(r)
 }
 
@@ -484,6 +502,7 @@ func (e *Engine) SetSynonyms(groups []*content.SynonymGroup) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	e.setSynonymsLocked(groups)
 	return nil
 }
@@ -493,6 +512,7 @@ func (e *Engine) SetSynonyms(groups []*content.SynonymGroup) error {
 func (e *Engine) Remove(id string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.gen++
 	found := false
 	if n := e.notices[id]; n != nil {
 		e.regions.note(n.Region, -1)

@@ -25,6 +25,12 @@ type Query struct {
 	Grade  string    // canonical grade, e.g. 一年级, 初一, 高三; "" if unknown
 	Role   string    // parents, teachers, students, staff; "" if unknown
 
+	// Analysis, when set, is Engine.Analyze's (or AnalyzeAt's) reading of
+	// this Text: Match reuses it instead of analysing the text again. One
+	// made for another text, another day or an older content version is
+	// ignored (the text is analysed afresh).
+	Analysis *Analysis
+
 	Explain bool // fill Result.Explain
 }
 
@@ -86,8 +92,23 @@ type Analysis struct {
 	Regions    []string // regions named (canonical names as used in the content)
 	Grades     []string // grades named (canonical)
 	Role       string   // role the text states (我是老师 → teachers), or ""
+	Exams      []string // exams named: 高考, 中考, 成人高考, 学业水平考试, 研究生考试, 自学考试, 专升本
+	Levels     []string // school levels named: 幼儿园, 小学, 初中, 高中, 职高, 大学, 研究生
 	Empty      bool     // nothing meaningful is left (only greetings/filler/punctuation)
 	Scope      Scope    // out-of-scope messages get a kind fallback, never an unrelated FAQ
+
+	// Topic is the question without its region and grade words, greetings
+	// and punctuation (惠来中考报名时间 → 中考报名时间): what a follow-up
+	// such as 那普宁呢 asks again for another region.
+	Topic string
+	// FollowUp: the message names a region and/or a grade and nothing else
+	// but follow-up words (那北川羌族自治县呢, 初一的呢, 换成普宁): the
+	// previous topic, asked again for Regions/Grades.
+	FollowUp bool
+
+	prep *query // the prepared query Match reuses; see Query.Analysis
+	gen  uint64 // content version prep was made against
+	day  string // Query.Now's date prep was made for
 }
 
 // Explain says why a question got its answer.

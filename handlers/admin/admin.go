@@ -24,6 +24,8 @@ import (
 	"github.com/gdjysjyj/edubot/content"
 	"github.com/gdjysjyj/edubot/content/importer"
 	"github.com/gdjysjyj/edubot/content/store"
+	"github.com/gdjysjyj/edubot/handlers/secure"
+	"github.com/gdjysjyj/edubot/internal/limits"
 	"github.com/gdjysjyj/edubot/stats"
 )
 
@@ -43,8 +45,15 @@ type Deps struct {
 	Import importer.Options
 	// Location for statistics' days; nil = Asia/Shanghai.
 	Location *time.Location
-	// MaxBody bounds request bodies (imports, sets); default 16 MiB.
+	// Fails limits failed authentications (nil: 10 per 5 minutes per
+	// client address and per token name).
+	Fails *secure.FailLimiter
+	// MaxBody bounds request bodies (an uploaded set; items and pages have
+	// smaller limits of their own); default limits.UploadBody (16 MiB).
 	MaxBody int64
+	// Pprof mounts Go's profiles at BasePath+PprofPath for publishers
+	// (config admin.pprof; off by default).
+	Pprof bool
 }
 
 type api struct {
@@ -71,11 +80,15 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	auth.Log = d.Logger
+	if d.Fails != nil {
+		auth.Fails = d.Fails
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	if d.MaxBody <= 0 {
-		d.MaxBody = 16 << 20
+		d.MaxBody = limits.UploadBody
 	}
 	if d.Location == nil {
 		loc, err := time.LoadLocation("Asia/Shanghai")
@@ -88,7 +101,7 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 		d.Logger.Warn("admin API: no tokens configured (EDUBOT_ADMIN_TOKENS); every request is refused")
 	}
 	a := &api{Deps: d, log: d.Logger}
-	g := r.Group(BasePath, a.limitBody, auth.Authenticate(d.Store.Audit()))
+	g := r.Group(BasePath, secure.Headers(secure.CSPAPI), a.limitBody, auth.Authenticate(d.Store.Audit()))
 	ed := RequireRole(RoleEditor)
 
 	g.GET("/whoami", ed, func(c *gin.Context) {
@@ -97,6 +110,7 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 	})
 	a.crud(g.Group("/notices", ed), store.KindNotice)
 	a.crud(g.Group("/faqs", ed), store.KindFAQ)
+	g.POST("/faqs/:id/alternates", ed, a.addAlternate)
 	a.crud(g.Group("/rules", ed), store.KindRule)
 	a.crud(g.Group("/synonyms", ed), store.KindSynonym)
 	g.POST("/import", ed, a.importDraft)
@@ -107,6 +121,9 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 	g.GET("/stats/suggested", ed, a.suggested)
 	g.GET("/stats/picks", ed, a.picks)
 	g.GET("/audit", ed, a.audit)
+	if d.Pprof {
+		mountPprof(g)
+	}
 	return g, nil
 }
 
@@ -140,7 +157,10 @@ func (a *api) fail(c *gin.Context, err error) {
 		mbe *http.MaxBytesError
 		be  *badRequest
 	)
+	lim, tooMuch := limits.As(err)
 	switch {
+	case tooMuch:
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, apiError{Error: lim.Error(), Field: "body"})
 	case errors.As(err, &mbe):
 		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, apiError{Error: fmt.Sprintf("body over %d bytes", mbe.Limit)})
 	case errors.As(err, &be):

@@ -1,15 +1,19 @@
 package admin
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/gdjysjyj/edubot/content/store"
+	"github.com/gdjysjyj/edubot/handlers/secure"
 )
 
 // Roles a token may have. A publisher may do everything an editor may.
@@ -30,6 +34,7 @@ type Identity struct {
 const (
 	ctxIdentity = "edubot.admin.identity"
 	ctxAudit    = "edubot.admin.audit"
+	ctxAuth     = "edubot.admin.auth"
 )
 
 type token struct {
@@ -42,11 +47,17 @@ type token struct {
 // constant time.
 type Auth struct {
 	tokens []token
+	// Fails limits failed authentications per client address and per
+	// token name (a valid token asking for a role it lacks); past the
+	// limit the client or name gets 429 until its window ends.
+	Fails *secure.FailLimiter
+	// Log gets one warning per refusal (never the token).
+	Log *slog.Logger
 }
 
 // NewAuth parses "name:role:token" entries (config Admin.Tokens).
 func NewAuth(entries []string) (*Auth, error) {
-	a := &Auth{}
+	a := &Auth{Fails: &secure.FailLimiter{}, Log: slog.New(slog.DiscardHandler)}
 	seen := map[string]bool{}
 	secrets := map[[32]byte]bool{}
 	for i, e := range entries {
@@ -90,27 +101,73 @@ func (a *Auth) lookup(presented string) (Identity, bool) {
 
 // Authenticate is the middleware of the /admin/api group: a missing or
 // unknown bearer token gets 401; a known one puts the identity (and the
-// audit log) in the context for RequireRole, Actor and Record.
+// audit log) in the context for RequireRole, Actor and Record. A client
+// (or token name) past its failed attempts gets 429 without its token
+// being looked at. Refused attempts are logged and audited (kind "auth",
+// action "refused"), at most the limit's worth per client and window.
 func (a *Auth) Authenticate(audit *store.AuditLog) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Set(ctxAuth, a)
+		if audit != nil {
+			c.Set(ctxAudit, audit)
+		}
+		client := "client:" + c.ClientIP()
+		if retry, blocked := a.Fails.Blocked(client); blocked {
+			secure.TooMany(c, retry, apiError{Error: "too many failed authentications from this address; try again later"})
+			return
+		}
 		h := c.GetHeader("Authorization")
 		scheme, tok, found := strings.Cut(h, " ")
 		if !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			a.refused(c, client, "", "missing bearer token")
 			c.Header("WWW-Authenticate", `Bearer realm="edubot admin"`)
 			abort(c, http.StatusUnauthorized, "missing bearer token (Authorization: Bearer TOKEN)", "")
 			return
 		}
 		id, ok := a.lookup(strings.TrimSpace(tok))
 		if !ok {
+			a.refused(c, client, "", "unknown token")
 			c.Header("WWW-Authenticate", `Bearer realm="edubot admin", error="invalid_token"`)
 			abort(c, http.StatusUnauthorized, "unknown token", "")
 			return
 		}
-		c.Set(ctxIdentity, id)
-		if audit != nil {
-			c.Set(ctxAudit, audit)
+		if retry, blocked := a.Fails.Blocked("name:" + id.Name); blocked {
+			secure.TooMany(c, retry, apiError{Error: fmt.Sprintf("too many refused requests with token %q; try again later", id.Name)})
+			return
 		}
+		c.Set(ctxIdentity, id)
 		c.Next()
+	}
+}
+
+// refused counts a failed attempt against each key, logs it and audits
+// it while the key is within its limit (a flood writes at most Max
+// entries per key and window).
+func (a *Auth) refused(c *gin.Context, client, name, reason string) {
+	keys := []string{client}
+	if name != "" {
+		keys = append(keys, "name:"+name)
+	}
+	worst := 0
+	for _, k := range keys {
+		worst = max(worst, a.Fails.Fail(k))
+	}
+	if worst > a.Fails.Max {
+		return
+	}
+	a.Log.Warn("admin API: refused", "reason", reason, "name", name, "client", c.ClientIP(),
+		"method", c.Request.Method, "path", c.FullPath(), "failures", worst, "blocked", worst >= a.Fails.Max)
+	v, _ := c.Get(ctxAudit)
+	audit, _ := v.(*store.AuditLog)
+	if audit == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 500*time.Millisecond)
+	defer cancel()
+	err := audit.Record(ctx, store.AuditEntry{Actor: name, Action: "refused", Kind: "auth", Item: c.ClientIP(),
+		After: map[string]any{"reason": reason, "method": c.Request.Method, "path": c.FullPath(), "failures": worst}})
+	if err != nil {
+		a.Log.Warn("admin API: auditing a refused attempt", "err", err)
 	}
 }
 
@@ -130,6 +187,9 @@ func RequireRole(role string) gin.HandlerFunc {
 			return
 		}
 		if roleRank[id.Role] < need {
+			if v, ok := c.Get(ctxAuth); ok {
+				v.(*Auth).refused(c, "client:"+c.ClientIP(), id.Name, "role "+id.Role+" lacks "+role)
+			}
 			abort(c, http.StatusForbidden, fmt.Sprintf("token %q has role %s; this needs %s", id.Name, id.Role, role), "")
 			return
 		}
@@ -158,3 +218,7 @@ func Record(c *gin.Context, action, kind, item string, before, after any) error 
 		Actor: Actor(c), Action: action, Kind: kind, Item: item, Before: before, After: after,
 	})
 }
+
+// Lookup returns the identity of a token (the staff console's login uses
+// the same accounts as the API).
+func (a *Auth) Lookup(token string) (Identity, bool) { return a.lookup(strings.TrimSpace(token)) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdjysjyj/edubot/content"
 	"github.com/gdjysjyj/edubot/content/store"
+	"github.com/gdjysjyj/edubot/internal/limits"
 )
 
 // crud mounts list, read, create, update and delete for one kind.
@@ -153,9 +154,9 @@ type noticeJSON struct {
 // decodeItem reads one item; unknown fields, wrong types and bad dates are
 // 400s naming the field.
 func decodeItem(r io.Reader, k store.Kind) (any, error) {
-	body, err := io.ReadAll(r)
+	body, err := limits.ReadAll(r, limits.JSONBody)
 	if err != nil {
-		return nil, err // *http.MaxBytesError → 413
+		return nil, err // *limits.Error → 413
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, bad("body", "empty body: send the %s as JSON", k)

@@ -3,12 +3,11 @@ package admin
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"mime"
 	"net/http"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gdjysjyj/edubot/content"
 	"github.com/gdjysjyj/edubot/content/importer"
+	"github.com/gdjysjyj/edubot/internal/limits"
 )
 
 // importRequest is the JSON form of POST /import.
@@ -31,7 +31,7 @@ type importRequest struct {
 // staff review the draft and POST it to /notices.
 func (a *api) importDraft(c *gin.Context) {
 	var req importRequest
-	body, err := io.ReadAll(c.Request.Body)
+	body, err := limits.ReadAll(c.Request.Body, limits.PageBody)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -168,15 +168,12 @@ func zipFiles(files map[string][]byte, at time.Time) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// maxSetBytes bounds a set's uncompressed size (zip bombs).
-const maxSetBytes = 256 << 20
-
 // importSet replaces the whole runtime content with a set: a zip in the
 // interchange format (application/zip) or a JSON set (as export
 // ?format=json gives). Everything is validated first; a bad set changes
 // nothing and the answer names the file, line and field.
 func (a *api) importSet(c *gin.Context) {
-	body, err := io.ReadAll(c.Request.Body)
+	body, err := limits.ReadAll(c.Request.Body, a.MaxBody)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -214,30 +211,12 @@ func (a *api) importSet(c *gin.Context) {
 	})
 }
 
-// zipFS opens a zip as a content folder; a zip holding one top folder
-// (as made by zipping the folder itself) is entered.
+// zipFS opens a zip as a content folder within the archive limits
+// (entries, sizes, ratio); a zip holding one top folder is entered.
 func zipFS(body []byte) (fs.FS, error) {
-	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-	if err != nil {
-		return nil, bad("body", "body: not a zip file (%v); send application/zip or a JSON set", err)
+	fsys, err := limits.OpenZip(body, limits.Zip{})
+	if errors.Is(err, limits.ErrNotZip) {
+		return nil, bad("body", "body: %v; send application/zip or a JSON set", err)
 	}
-	var total uint64
-	tops := map[string]bool{}
-	for _, f := range zr.File {
-		total += f.UncompressedSize64
-		if top, _, ok := strings.Cut(f.Name, "/"); ok {
-			tops[top] = true
-		} else {
-			tops[""] = true
-		}
-	}
-	if total > maxSetBytes {
-		return nil, bad("body", "body: the zip unpacks to %d bytes, more than %d", total, maxSetBytes)
-	}
-	if len(tops) == 1 && !tops[""] && !tops["notices"] && !tops["faq"] {
-		for top := range tops {
-			return fs.Sub(zr, path.Clean(top))
-		}
-	}
-	return zr, nil
+	return fsys, err
 }

@@ -104,6 +104,9 @@ type Admin struct {
 	// Tokens: "name:role:token" entries (role editor or publisher), from
 	// EDUBOT_ADMIN_TOKENS (comma separated) or the file EDUBOT_ADMIN_TOKENS_FILE.
 	Tokens []string `yaml:"-" env:"TOKENS,unset"`
+	// Pprof serves Go's profiles at /admin/api/debug/pprof/ to publisher
+	// tokens; off by default.
+	Pprof bool `yaml:"pprof" env:"PPROF"`
 }
 
 // Broadcast settings.
