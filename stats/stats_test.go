@@ -182,19 +182,15 @@ func TestQueuedRecordsAreWrittenInBatches(t *testing.T) {
 
 // TestSuggestionsAndPicks: "did you mean" offers are kept as typed, picks
 // per (normalised question, item) with the last list and position, across
-// days and replicas' queues, without openids.
+// days, without openids.
 func TestSuggestionsAndPicks(t *testing.T) {
 	rdb, prefix := testredis.New(t)
 	ctx := context.Background()
 	loc := time.FixedZone("CST", 8*3600)
-	r, err := New(ctx, rdb, prefix, Options{Location: loc, Queue: 16})
+	r, err := New(ctx, rdb, prefix, Options{Location: loc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { r.Run(runCtx); close(done) }()
-	defer func() { stop(); <-done }()
 
 	day1 := time.Date(2026, 11, 20, 9, 0, 0, 0, loc)
 	day2 := day1.AddDate(0, 0, 1)
