@@ -194,7 +194,7 @@ func (r *Recorder) submit(ctx context.Context, e entry) {
 		return
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		r.opts.Logger.Warn("stats: record failed", "err", fmt.Errorf("stats: %w", err))
+		r.opts.Logger.Log(context.Background(), logLevel(err), "stats: record failed", "err", fmt.Errorf("stats: %w", err))
 	}
 }
 
@@ -263,7 +263,7 @@ func (r *Recorder) write(ctx context.Context, batch []entry) {
 	}
 	if pipe.Len() > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
-			r.opts.Logger.Warn("stats: record failed", "records", pipe.Len(), "err", fmt.Errorf("stats: %w", err))
+			r.opts.Logger.Log(context.Background(), logLevel(err), "stats: record failed", "records", pipe.Len(), "err", fmt.Errorf("stats: %w", err))
 		}
 	}
 	for _, e := range batch {
@@ -703,4 +703,15 @@ func (r *Recorder) sumDays(ctx context.Context, since, until time.Time, zkey, hk
 		maps.Copy(lasts, hs[i].Val())
 	}
 	return counts, lasts, nil
+}
+
+// logLevel is debug for an error already reported once elsewhere (the
+// Redis circuit breaker's: it logs the outage when it opens), warn
+// otherwise, so an outage is not one warning per request.
+func logLevel(err error) slog.Level {
+	var r interface{ Reported() bool }
+	if errors.As(err, &r) && r.Reported() {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
