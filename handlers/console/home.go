@@ -67,7 +67,7 @@ type tick struct {
 }
 
 var chartSeries = []struct{ Class, Label string }{
-	{"s-answered", "直接回答"}, {"s-choices", "猜你想问"}, {"s-fallback", "没有答案"}, {"s-other", "其他（对话、指令）"},
+	{"s-answered", "直接回答"}, {"s-choices", "猜你想问"}, {"s-fallback", "没有答案"}, {"s-other", "其他（对话、指令、超出范围）"},
 }
 
 func (c *Console) home(g *gin.Context) {
@@ -84,7 +84,7 @@ func (c *Console) home(g *gin.Context) {
 		if len(days) > 0 {
 			d.Today = days[len(days)-1]
 			d.Answered = d.Today.Answered()
-			d.Choices = d.Today.Outcomes[bot.AnswerChoices]
+			d.Choices = lists(d.Today)
 			d.Fallback = d.Today.Outcomes[bot.AnswerFallback]
 			d.Other = d.Today.Total - d.Answered - d.Choices - d.Fallback
 		}
@@ -175,8 +175,8 @@ func drawChart(days []stats.DayCount) chart {
 	}
 	slot := (float64(ch.W) - left) / float64(n)
 	for i, d := range days {
-		other := d.Total - d.Answered() - d.Outcomes[bot.AnswerChoices] - d.Outcomes[bot.AnswerFallback]
-		vals := []int64{d.Answered(), d.Outcomes[bot.AnswerChoices], d.Outcomes[bot.AnswerFallback], other}
+		other := d.Total - d.Answered() - lists(d) - d.Outcomes[bot.AnswerFallback]
+		vals := []int64{d.Answered(), lists(d), d.Outcomes[bot.AnswerFallback], other}
 		b := bar{X: left + float64(i)*slot + slot*0.15, W: slot * 0.7, Label: d.Day.Format("01-02"), LabelX: left + (float64(i)+0.5)*slot,
 			ShowLab: (i%5 == 0 && i < n-3) || i == n-1, Anchor: "middle",
 			Title: fmt.Sprintf("%s：共 %d 条，直接回答 %d，猜你想问 %d，没有答案 %d",
@@ -196,6 +196,12 @@ func drawChart(days []stats.DayCount) chart {
 		ch.Bars = append(ch.Bars, b)
 	}
 	return ch
+}
+
+// lists is the day's messages answered with a list to pick from: "did
+// you mean" below the confident threshold, or several equally good choices.
+func lists(d stats.DayCount) int64 {
+	return d.Outcomes[bot.AnswerSuggest] + d.Outcomes[bot.AnswerChoices]
 }
 
 // niceMax rounds a maximum up to 4, 8, 20, 40, 100… so ticks are round.
