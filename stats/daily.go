@@ -191,7 +191,7 @@ func (d *Daily) write(ctx context.Context, batch []dailyRec) {
 	}
 	if pipe.Len() > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
-			d.opts.Logger.Warn("stats: daily write failed", "records", len(batch), "err", fmt.Errorf("stats: %w", err))
+			d.opts.Logger.Log(context.Background(), logLevel(err), "stats: daily write failed", "records", len(batch), "err", fmt.Errorf("stats: %w", err))
 		}
 	}
 	for _, e := range batch {

@@ -170,7 +170,7 @@ func (r *Recorder) Record(ctx context.Context, user, normalized string, rep bot.
 		return
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		r.opts.Logger.Warn("stats: record failed", "err", fmt.Errorf("stats: %w", err))
+		r.opts.Logger.Log(context.Background(), logLevel(err), "stats: record failed", "err", fmt.Errorf("stats: %w", err))
 	}
 }
 
@@ -236,7 +236,7 @@ func (r *Recorder) write(ctx context.Context, batch []entry) {
 	}
 	if pipe.Len() > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
-			r.opts.Logger.Warn("stats: record failed", "records", pipe.Len(), "err", fmt.Errorf("stats: %w", err))
+			r.opts.Logger.Log(context.Background(), logLevel(err), "stats: record failed", "records", pipe.Len(), "err", fmt.Errorf("stats: %w", err))
 		}
 	}
 	for _, e := range batch {
@@ -477,4 +477,15 @@ func (r *Recorder) Hits(ctx context.Context, since, until time.Time, ids ...stri
 		out = append(out, day...)
 	}
 	return out, nil
+}
+
+// logLevel is debug for an error already reported once elsewhere (the
+// Redis circuit breaker's: it logs the outage when it opens), warn
+// otherwise, so an outage is not one warning per request.
+func logLevel(err error) slog.Level {
+	var r interface{ Reported() bool }
+	if errors.As(err, &r) && r.Reported() {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
