@@ -1,8 +1,4 @@
-<<<<<<< HEAD
-.PHONY: run test test-cluster build lint bench eval
-=======
-.PHONY: run test build lint bench eval loadbench
->>>>>>> main
+.PHONY: run test test-cluster build lint bench eval loadbench fuzz
 
 # Run on the embedded defaults: sample content, embedded Redis, dev keys.
 run:
@@ -33,3 +29,7 @@ eval:
 # silenceper echo server, interleaved rounds, medians (a few minutes).
 loadbench:
 	go run ./bench/loadbench
+
+# Every fuzz target, FUZZTIME each (default 20s), two at a time.
+fuzz:
+	FUZZTIME=$${FUZZTIME:-20s} ./scripts/fuzz.sh
