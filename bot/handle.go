@@ -265,7 +265,7 @@ type turn struct {
 	rated, allowed bool
 	session        *Session
 
-	facets map[string]bool // token → the matcher reads it as a region or grade
+	typed string // the question as the person typed it (or a menu click's text)
 }
 
 // call runs one store operation with its own short timeout. On failure the
