@@ -39,6 +39,7 @@ type Server struct {
 	done     chan struct{}
 	interval time.Duration
 	tick     time.Duration
+	scripts  goScripts
 }
 
 // Options configure Start.
@@ -88,8 +89,8 @@ func Start(opts Options) (*Server, error) {
 func (s *Server) Addr() string { return s.mr.Addr() }
 
 // Hook returns a go-redis hook that marks the data changed after every
-// write command, so the snapshot follows changes. Add it to every client of
-// this server.
+// write command, so the snapshot follows changes, and runs the scripts
+// registered with RunInGo. Add it to every client of this server.
 func (s *Server) Hook() redis.Hook { return hook{s} }
 
 // MarkDirty asks for a snapshot soon.
@@ -307,6 +308,9 @@ func (h hook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.s.runGo(cmd) {
+			return cmd.Err()
+		}
 		err := next(ctx, cmd)
 		h.mark(cmd)
 		return err
