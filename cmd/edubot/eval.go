@@ -56,7 +56,7 @@ type evalOutcome struct {
 	Expect     []string `json:"expect"`
 	Got        string   `json:"got"`              // answered id, first item of a list, or "" for a fallback
 	Listed     []string `json:"listed,omitempty"` // every item the reply shows: the answer, or the list
-	Decision   string   `json:"decision"`
+	Decision   string   `json:"decision"`         // answer, choices, suggest, fallback or out_of_scope
 	Confidence float64  `json:"confidence"`
 	Right      bool     `json:"right"`           // Got is expected
 	Helpful    bool     `json:"helpful"`         // an expected item is anywhere in the reply
@@ -112,6 +112,50 @@ func (c *evalCounts) add(o evalOutcome) {
 	if isList(o.Decision) {
 		c.Lists++
 	}
+}
+
+// maxSuggest is how many items a did-you-mean (Suggest) lists (search
+// contract: at most 3).
+const maxSuggest = 3
+
+// decisionOutOfScope is the decision eval reports for a message the
+// matcher reads as not for the content (Analysis.Scope): the bot answers it
+// with its kind fallback, whatever the ranking.
+const decisionOutOfScope = "out_of_scope"
+
+// replyOf is what the bot's reply to a match shows, as bot/ renders it: the
+// decision and the ids in the reply, best first — the answer, or the
+// numbered list's first page (Choices followed by the rest of Top, as the bot
+// pages them; a Suggest's items only), or nothing for a fallback. An
+// out-of-scope message gets the fallback unless a keyword rule answered it.
+func replyOf(r search.Result) (decision string, listed []string) {
+	rule := r.Decision == search.Answer && r.Best.Kind == search.KindRule
+	if r.Analysis.Scope != search.InScope && !rule {
+		return decisionOutOfScope, nil
+	}
+	switch r.Decision {
+	case search.Answer:
+		return r.Decision.String(), []string{r.Best.ID}
+	case search.Suggest:
+		for _, c := range r.Choices[:min(len(r.Choices), maxSuggest)] {
+			listed = append(listed, c.ID)
+		}
+	case search.Choices:
+		seen := map[string]bool{}
+		for _, c := range slices.Concat(r.Choices, r.Top) {
+			if len(listed) == bot.PageSize {
+				break
+			}
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				listed = append(listed, c.ID)
+			}
+		}
+	}
+	if len(listed) == 0 {
+		return search.Fallback.String(), nil
+	}
+	return r.Decision.String(), listed
 }
 
 // isList says whether a decision's reply is a numbered list.
@@ -248,26 +292,23 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		r := eng.Match(ctx, search.Query{Text: q.Query, Now: now, Explain: q.ID == *explainID})
 		us := time.Since(start).Microseconds()
 		lat = append(lat, us)
-		o := evalOutcome{ID: q.ID, Query: q.Query, Kind: q.Kind, Expect: q.Expect, Decision: r.Decision.String(), Micros: us}
+		o := evalOutcome{ID: q.ID, Query: q.Query, Kind: q.Kind, Expect: q.Expect, Micros: us}
+		o.Decision, o.Listed = replyOf(r)
+		if len(o.Listed) > 0 {
+			o.Got = o.Listed[0]
+		}
 		switch {
 		case r.Decision == search.Answer:
-			o.Got, o.Confidence = r.Best.ID, r.Best.Confidence
-			o.Listed = []string{r.Best.ID}
-		case isList(o.Decision) && len(r.Choices) > 0:
-			o.Got, o.Confidence = r.Choices[0].ID, r.Choices[0].Confidence
-			// The reply shows one page of the list.
-			for _, c := range r.Choices[:min(len(r.Choices), bot.PageSize)] {
-				o.Listed = append(o.Listed, c.ID)
-			}
-		default:
-			if len(r.Top) > 0 {
-				o.Confidence = r.Top[0].Confidence
-			}
+			o.Confidence = r.Best.Confidence
+		case len(r.Choices) > 0:
+			o.Confidence = r.Choices[0].Confidence
+		case len(r.Top) > 0:
+			o.Confidence = r.Top[0].Confidence
 		}
 		o.Right = len(q.Expect) > 0 && slices.Contains(q.Expect, o.Got)
 		o.Helpful = slices.ContainsFunc(o.Listed, func(id string) bool { return slices.Contains(q.Expect, id) })
 		o.Wrong = o.Got != "" && !slices.Contains(q.Expect, o.Got)
-		o.ConfWrong = r.Decision == search.Answer && !slices.Contains(q.Expect, o.Got)
+		o.ConfWrong = o.Decision == search.Answer.String() && !slices.Contains(q.Expect, o.Got)
 		rep.All.add(o)
 		k := rep.Kinds[q.Kind]
 		if k == nil {

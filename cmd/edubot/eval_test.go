@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gdjysjyj/edubot/content/search"
 )
 
 // writeQuestions writes a question file for the built-in sample set.
@@ -147,5 +150,41 @@ func TestEvalBadInput(t *testing.T) {
 	q := writeQuestions(t, `{"id":"c1","query":"开学","expect":[]}`)
 	if err := run(context.Background(), []string{"eval", "--questions", q, "--content", t.TempDir() + "/missing"}, &out, &errb); err == nil {
 		t.Error("missing content folder accepted")
+	}
+}
+
+// TestEvalReplyOf checks that eval counts what the bot's reply shows.
+func TestEvalReplyOf(t *testing.T) {
+	faq := func(id string) search.Candidate { return search.Candidate{Kind: search.KindFAQ, ID: id} }
+	many := []search.Candidate{faq("a"), faq("b"), faq("c"), faq("d")}
+	for _, tc := range []struct {
+		name     string
+		r        search.Result
+		decision string
+		listed   []string
+	}{
+		{"answer", search.Result{Decision: search.Answer, Best: faq("a"), Top: many}, "answer", []string{"a"}},
+		{"suggest lists at most 3", search.Result{Decision: search.Suggest, Choices: many, Top: many}, "suggest", []string{"a", "b", "c"}},
+		{"choices page continues with Top", search.Result{Decision: search.Choices, Choices: many[:2],
+			Top: []search.Candidate{faq("b"), faq("e"), faq("f"), faq("g"), faq("h")}}, "choices", []string{"a", "b", "e", "f", "g"}},
+		{"an empty list is a fallback", search.Result{Decision: search.Suggest}, "fallback", nil},
+		{"fallback", search.Result{Decision: search.Fallback, Top: many}, "fallback", nil},
+		{"out of scope overrides an answer", search.Result{Decision: search.Answer, Best: faq("a"),
+			Analysis: search.Analysis{Scope: search.Personal}}, "out_of_scope", nil},
+		{"out of scope overrides a list", search.Result{Decision: search.Suggest, Choices: many,
+			Analysis: search.Analysis{Scope: search.OtherService}}, "out_of_scope", nil},
+		{"a keyword rule still answers", search.Result{Decision: search.Answer, Best: search.Candidate{Kind: search.KindRule, ID: "rule-x"},
+			Analysis: search.Analysis{Scope: search.AboutBot}}, "answer", []string{"rule-x"}},
+	} {
+		d, l := replyOf(tc.r)
+		if d != tc.decision || !slices.Equal(l, tc.listed) {
+			t.Errorf("%s: got %s %v, want %s %v", tc.name, d, l, tc.decision, tc.listed)
+		}
+	}
+	// An out-of-scope reply to an unanswerable question is a fallback.
+	var c evalCounts
+	c.add(evalOutcome{Decision: decisionOutOfScope})
+	if c.NoneFell != 1 || c.Lists != 0 {
+		t.Errorf("out of scope counted %+v", c)
 	}
 }

@@ -58,6 +58,8 @@ type query struct {
 	plan       *regionPlan // worked out on first use, see planFor
 	latest     bool        // 最新, 最近
 	docIntent  bool        // asks for a notice itself (通知, 文件, 原文)
+	exams      exam        // exams named: a candidate naming only others is excluded
+	levels     level       // school levels named, likewise
 	spoken     []string    // spoken phrases read as words, for Explain
 	qterms     map[int32]bool
 }
@@ -123,6 +125,8 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	q.an.Role = roleIn(norm)
 	q.an.Grades = gradesIn(norm)
 	body := stripFiller(norm)
+	q.exams, q.levels = constraintsOf(body)
+	q.an.Exams, q.an.Levels = maskNames(uint8(q.exams), examNames), maskNames(uint8(q.levels), levelNames)
 	q.schools = e.schoolsIn(body)
 	var origins []string
 	var named []string

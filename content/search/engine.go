@@ -22,6 +22,7 @@ import (
 // Default thresholds; see Options.
 const (
 	DefaultThreshold    = 0.50
+	DefaultSuggestFloor = 0.20
 	DefaultChoiceMargin = 0.035
 )
 
@@ -31,6 +32,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Threshold is the confidence (0..1) below which Match falls back.
 	Threshold float64
+	// SuggestFloor is the confidence from which, below Threshold, Match
+	// offers the best few candidates as "did you mean" (Decision Suggest);
+	// below it, Match falls back. Confidence is calibrated (the share of
+	// the question a candidate holds and of the candidate the question
+	// says, not a raw score), so both mean the same on any content set.
+	SuggestFloor float64
 	// ChoiceMargin: when the runner-up is this close to the best and
 	// different, Match offers choices instead of guessing.
 	ChoiceMargin float64
@@ -77,6 +84,12 @@ type ruleKey struct {
 func New(set *content.Set, opts Options) (*Engine, error) {
 	if opts.Threshold <= 0 {
 		opts.Threshold = DefaultThreshold
+	}
+	if opts.SuggestFloor <= 0 {
+		opts.SuggestFloor = DefaultSuggestFloor
+	}
+	if opts.SuggestFloor > opts.Threshold {
+		opts.SuggestFloor = opts.Threshold
 	}
 	if opts.ChoiceMargin <= 0 {
 		opts.ChoiceMargin = DefaultChoiceMargin

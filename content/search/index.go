@@ -65,6 +65,8 @@ type doc struct {
 	alive    bool
 	region   string   // canonical region, "" if none
 	grades   []string // grades named in its title, question or keywords
+	exams    exam     // exams its statements or keywords name
+	levels   level    // school levels its statements or keywords name
 	audience []string
 	date     time.Time // notices: publication day
 	expires  time.Time
@@ -509,6 +511,7 @@ func (e *Engine) docForFAQ(f *content.FAQ) *doc {
 	d.text[fAnswer] = n.Normalize(f.Answer)
 	d.region = e.regions.canonical(f.Region)
 	d.grades = gradesIn(d.text[fQuestion] + " " + d.text[fKeywords])
+	d.exams, d.levels = constraintsOf(d.text[fQuestion] + " " + d.text[fKeywords])
 	d.mentions, _ = e.regions.find(d.text[fQuestion])
 	d.years = yearsIn(d.text[fQuestion] + " " + d.text[fAnswer])
 	for _, q := range nq {
@@ -528,6 +531,7 @@ func (e *Engine) docForNotice(nt *content.Notice) *doc {
 	d.text[fBody] = n.Normalize(nt.Body)
 	d.region = e.regions.canonical(nt.Region)
 	d.grades = gradesIn(d.text[fTitle] + " " + d.text[fKeywords])
+	d.exams, d.levels = constraintsOf(d.text[fTitle] + " " + d.text[fKeywords])
 	d.mentions, _ = e.regions.find(d.text[fTitle])
 	// The years a notice speaks of are the ones it names; its publication
 	// year only when it names none (a notice of 2026 about the 2027 exam

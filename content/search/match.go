@@ -127,7 +127,14 @@ func (e *Engine) matchLocked(in Query, now time.Time) Result {
 			ex.Notes = append(ex.Notes, fmt.Sprintf("%s: coverage %.2f, reverse %.2f %s", e.ix.docs[h.num].id, h.cov, h.rc, strings.Join(h.notes, "; ")))
 		}
 	}
-	if len(hits) == 0 || hits[0].conf < e.opts.Threshold {
+	if len(hits) == 0 || hits[0].conf < e.opts.SuggestFloor {
+		return res
+	}
+	if hits[0].conf < e.opts.Threshold {
+		res.Choices = e.suggestions(hits)
+		if len(res.Choices) > 0 {
+			res.Decision = Suggest
+		}
 		return res
 	}
 	top := hits[0]
@@ -171,6 +178,39 @@ func (e *Engine) matchLocked(in Query, now time.Time) Result {
 		res.Choices = append(res.Choices, Candidate{Kind: d.kind, ID: d.id, Title: d.title, Score: round3(h.bm25), Confidence: round3(h.conf)})
 	}
 	return res
+}
+
+// Did-you-mean lists: at most suggestMax candidates, each with at least
+// suggestShare of the best one's confidence (before its lead bonus).
+const (
+	suggestMax   = 3
+	suggestShare = 0.5
+)
+
+// suggestions picks the did-you-mean candidates from hits ranked below the
+// confident threshold: the best, and the next ones that are not the same
+// answer and not far below it. A candidate that contradicts the question
+// (another exam, level or place) was scored zero and is never among hits.
+func (e *Engine) suggestions(hits []docHit) []Candidate {
+	var picked []docHit
+	for _, h := range hits {
+		if h.conf <= 0 || (len(picked) > 0 && (h.base < suggestShare*hits[0].base || h.conf < suggestShare*e.opts.SuggestFloor)) {
+			continue
+		}
+		if slices.ContainsFunc(picked, func(p docHit) bool { return e.sameAnswer(p.num, h.num) }) {
+			continue
+		}
+		picked = append(picked, h)
+		if len(picked) == suggestMax {
+			break
+		}
+	}
+	out := make([]Candidate, 0, len(picked))
+	for _, h := range picked {
+		d := e.ix.docs[h.num]
+		out = append(out, Candidate{Kind: d.kind, ID: d.id, Title: d.title, Score: round3(h.bm25), Confidence: round3(h.conf)})
+	}
+	return out
 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }

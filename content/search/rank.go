@@ -286,6 +286,13 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		if rf == 0 {
 			continue
 		}
+		if q.exams|exam(q.levels) != 0 {
+			if d := ix.docs[num]; d.exams|exam(d.levels) != 0 {
+				if no, _ := contradicts(q.exams, q.levels, d.exams, d.levels); no {
+					continue
+				}
+			}
+		}
 		h := docHit{num: num, bm25: sc.docBM[num], cov: sc.docCov[num] / totalW}
 		h.stage = (h.cov + 0.15*h.bm25/maxBM) * rf
 		if len(top) == stage1 && !better(h, top[len(top)-1]) {

@@ -92,6 +92,8 @@ type Analysis struct {
 	Regions    []string // regions named (canonical names as used in the content)
 	Grades     []string // grades named (canonical)
 	Role       string   // role the text states (我是老师 → teachers), or ""
+	Exams      []string // exams named: 高考, 中考, 成人高考, 学业水平考试, 研究生考试, 自学考试, 专升本
+	Levels     []string // school levels named: 幼儿园, 小学, 初中, 高中, 职高, 大学, 研究生
 	Empty      bool     // nothing meaningful is left (only greetings/filler/punctuation)
 	Scope      Scope    // out-of-scope messages get a kind fallback, never an unrelated FAQ
 

@@ -174,13 +174,15 @@ func (s *Store) put(ctx context.Context, actor string, k Kind, id string, v any,
 // then writes the item, the new version, the change entry and the audit
 // entry in one MULTI.
 func (s *Store) change(ctx context.Context, actor string, k Kind, id string, v any, mode Mode) error {
-	var data []byte
-	if v != nil {
-		var err error
-		if data, err = json.Marshal(v); err != nil {
-			return fmt.Errorf("content store: encode %s %s: %w", k, id, err)
-		}
-	}
+	return s.changeWith(ctx, actor, k, id, mode, "", func(any) (any, error) { return v, nil })
+}
+
+// changeWith is change with the new item computed from the current one
+// (nil when absent) inside the WATCH, so a read-modify-write never loses a
+// concurrent edit. next must not modify before (it is this replica's live
+// copy); an error from next is returned as is and nothing is written.
+// action names the audit entry ("" = create, update or delete).
+func (s *Store) changeWith(ctx context.Context, actor string, k Kind, id string, mode Mode, action string, next func(before any) (any, error)) error {
 	const tries = 10
 	for i := 0; i < tries; i++ {
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
@@ -189,6 +191,16 @@ func (s *Store) change(ctx context.Context, actor string, k Kind, id string, v a
 				return err
 			}
 			before := find(set, k, id)
+			v, err := next(before)
+			if err != nil {
+				return err
+			}
+			var data []byte
+			if v != nil {
+				if data, err = json.Marshal(v); err != nil {
+					return fmt.Errorf("content store: encode %s %s: %w", k, id, err)
+				}
+			}
 			switch {
 			case before == nil && (mode == Update || v == nil):
 				return fmt.Errorf("%s %q: %w", k, id, ErrNotFound)
@@ -200,11 +212,14 @@ func (s *Store) change(ctx context.Context, actor string, k Kind, id string, v a
 				return fmt.Errorf("%w: %w", ErrConflict, err)
 			}
 			op := opPut
-			action := "update"
+			act := "update"
 			if v == nil {
-				op, action = opDelete, "delete"
+				op, act = opDelete, "delete"
 			} else if before == nil {
-				action = "create"
+				act = "create"
+			}
+			if action != "" {
+				act = action
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				keys := s.kindKeys(k)
@@ -221,7 +236,7 @@ func (s *Store) change(ctx context.Context, actor string, k Kind, id string, v a
 				}
 				p.Set(ctx, s.keyVersion(), ver+1, 0)
 				s.addChange(ctx, p, change{Version: ver + 1, Op: op, Kind: k, ID: id, Data: data})
-				s.audit.add(ctx, p, AuditEntry{Actor: actor, Action: action, Kind: string(k), Item: id, Before: before, After: v})
+				s.audit.add(ctx, p, AuditEntry{Actor: actor, Action: act, Kind: string(k), Item: id, Before: before, After: v})
 				return nil
 			})
 			if err != nil {

@@ -110,6 +110,7 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 	})
 	a.crud(g.Group("/notices", ed), store.KindNotice)
 	a.crud(g.Group("/faqs", ed), store.KindFAQ)
+	g.POST("/faqs/:id/alternates", ed, a.addAlternate)
 	a.crud(g.Group("/rules", ed), store.KindRule)
 	a.crud(g.Group("/synonyms", ed), store.KindSynonym)
 	g.POST("/import", ed, a.importDraft)
