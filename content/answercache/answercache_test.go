@@ -3,6 +3,7 @@ package answercache
 import (
 	"context"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,18 +14,30 @@ import (
 
 var today = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
+// One engine over the sample content for every test (building one takes
+// a while); each test has its own cache around it. A test that changes the
+// content puts it back.
+var shared struct {
+	once sync.Once
+	e    *search.Engine
+	err  error
+}
+
 func newCache(t *testing.T, size int) (*Cache, *search.Engine) {
 	t.Helper()
-	set, err := content.Load(sample.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := func() time.Time { return today }
-	e, err := search.New(set, search.Options{Now: now})
-	if err != nil {
-		t.Fatal(err)
+	shared.once.Do(func() {
+		set, err := content.Load(sample.FS())
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.e, shared.err = search.New(set, search.Options{Now: now})
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
 	}
-	return New(e, Options{Size: size, Now: now}), e
+	return New(shared.e, Options{Size: size, Now: now}), shared.e
 }
 
 func strip(r search.Result) search.Result {
