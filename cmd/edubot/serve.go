@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -251,6 +252,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
+	// Building the index of a large set leaves garbage of about its own
+	// size (100,000 notices: the process peaked at 1.1 GiB for a 0.5 GiB
+	// live heap): give it back to the OS now, not at some later GC.
+	debug.FreeOSMemory()
 	// Repeated questions are answered from memory; every change Follow
 	// applies goes through the cache, which then forgets what it knew.
 	cache := answercache.New(engine, answercache.Options{Size: cacheSize(cfg.Match.CacheSize), Now: now})
