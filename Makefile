@@ -1,4 +1,8 @@
+<<<<<<< HEAD
+.PHONY: run test test-cluster build lint bench eval
+=======
 .PHONY: run test build lint bench eval loadbench
+>>>>>>> main
 
 # Run on the embedded defaults: sample content, embedded Redis, dev keys.
 run:
@@ -7,6 +11,10 @@ run:
 # Every test against a real redis-server (installed and started when missing).
 test:
 	./scripts/test.sh
+
+# Only the Redis Cluster / Sentinel part of make test (scripts/test-cluster.sh).
+test-cluster:
+	./scripts/test-cluster.sh
 
 build:
 	CGO_ENABLED=0 go build -tags ne -trimpath -ldflags="-s -w" -o bin/edubot ./cmd/edubot

@@ -187,9 +187,9 @@ func TestUnsubscribeDeletesEveryKeyOfTheUser(t *testing.T) {
 	}
 }
 
-func keysOf(t *testing.T, rdb *redis.Client, prefix, user string) []string {
+func keysOf(t *testing.T, rdb redis.UniversalClient, prefix, user string) []string {
 	t.Helper()
-	keys, err := rdb.Keys(context.Background(), prefix+"{u:"+user+"}*").Result()
+	keys, err := testredis.Keys(context.Background(), rdb, prefix+"{u:"+user+"}*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,11 +197,9 @@ func keysOf(t *testing.T, rdb *redis.Client, prefix, user string) []string {
 }
 
 // rdbPrefix opens a second client on the env's Redis for inspection.
-func (e *env) rdbPrefix(t *testing.T) (*redis.Client, string) {
+func (e *env) rdbPrefix(t *testing.T) (redis.UniversalClient, string) {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: testredis.Addr(t)})
-	t.Cleanup(func() { _ = rdb.Close() })
-	return rdb, e.store.Prefix()
+	return testredis.Client(t), e.store.Prefix()
 }
 
 func TestRedisDownAnswersFromContent(t *testing.T) {
@@ -381,7 +379,7 @@ func TestEveryKeyHasATTLAndUserKeysShareASlot(t *testing.T) {
 	b.Handle(ctx, textMsg("u-keys", "人工"))
 
 	rdb, prefix := e.rdbPrefix(t)
-	keys, err := rdb.Keys(ctx, prefix+"*").Result()
+	keys, err := testredis.Keys(ctx, rdb, prefix+"*")
 	if err != nil {
 		t.Fatal(err)
 	}

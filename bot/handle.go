@@ -127,7 +127,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) Reply {
 		// Store the reply even when ctx is nearly spent: a retry needs it.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.StoreTimeout)
 		if ts != nil {
-			e := EndTurn{Session: t.session, SessionTTL: b.cfg.SessionTTL, Reply: r, DedupTTL: b.cfg.DedupTTL}
+			e := EndTurn{Session: t.session, SessionTTL: b.cfg.SessionTTL, Reply: r, DedupTTL: b.cfg.DedupTTL, Said: m.Text, Now: t.now}
 			if claimed {
 				e.ID = id
 			}

@@ -190,4 +190,9 @@ type EndTurn struct {
 	ID         string // delivery whose reply retries get; "" = none
 	Reply      Reply
 	DedupTTL   time.Duration
+	// Said is what the user sent (text, or a voice message's recognition)
+	// at Now: the store keeps the last few turns for SessionTTL, so a note
+	// left for staff shows the conversation before it.
+	Said string
+	Now  time.Time
 }

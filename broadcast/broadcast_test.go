@@ -40,7 +40,7 @@ type env struct {
 	t      *testing.T
 	fake   *wxfake.Server
 	api    *wxapi.Client
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 	subs   *subs
 	now    time.Time

@@ -60,7 +60,11 @@ type Job struct {
 	State   string `json:"state"`
 
 	Article bot.Article `json:"article"`        // what a subscriber receives
-	Text    string      `json:"text,omitempty"` // what a mass send says
+	Text    string      `json:"text,omitempty"` // what a mass send says as text
+	// Format of a mass send: FormatNews (图文, when the notice has a cover)
+	// or FormatText; MediaID is the draft a 图文 mass send sends.
+	Format  string `json:"format,omitempty"`
+	MediaID string `json:"media_id,omitempty"`
 
 	CreatedBy   string    `json:"created_by"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -130,6 +134,11 @@ type API interface {
 	SendNews(ctx context.Context, openid string, a wxapi.Article) error
 	MassSendText(ctx context.Context, to wxapi.MassTarget, text, clientMsgID string) (int64, error)
 	MassPreviewText(ctx context.Context, openid, text string) error
+	UploadThumb(ctx context.Context, filename string, data []byte) (string, error)
+	UploadImage(ctx context.Context, filename string, data []byte) (string, error)
+	AddDraft(ctx context.Context, articles []wxapi.DraftArticle) (string, error)
+	MassSendNews(ctx context.Context, to wxapi.MassTarget, mediaID string, ignoreReprint bool, clientMsgID string) (int64, error)
+	MassPreviewNews(ctx context.Context, openid, mediaID string) error
 	Tags(ctx context.Context) ([]wxapi.Tag, error)
 }
 

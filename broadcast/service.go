@@ -40,6 +40,12 @@ type Options struct {
 	// abandoned; a recipient claimed longer ago than this (plus a second)
 	// belongs to a worker that died. Default 30 s.
 	SendTimeout time.Duration
+	// Images fetches a notice's cover for a 图文 mass send; default HTTPImages.
+	Images Images
+	// SendIgnoreReprint is WeChat's send_ignore_reprint for 图文 mass sends:
+	// when the originality check judges the notice a reprint, true sends
+	// it anyway (as a reprint), false lets WeChat stop the send.
+	SendIgnoreReprint bool
 }
 
 // Service creates, runs and reports broadcasts. Safe for concurrent use.
@@ -93,6 +99,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 30 * time.Second
+	}
+	if o.Images == nil {
+		o.Images = HTTPImages{}
 	}
 	return &Service{o: o, rdb: o.Redis, log: o.Logger, now: o.Now}, nil
 }
@@ -185,6 +194,12 @@ func (s *Service) Create(ctx context.Context, r Request) (*Job, error) {
 			}
 		}
 		j.Text = massText(j.Article)
+		// 图文 when there is a cover (the article needs a thumb); text and
+		// link otherwise.
+		j.Format = FormatText
+		if n.Cover != "" {
+			j.Format = FormatNews
+		}
 		if used, limit, key := s.quotaUsed(ctx, now); used >= limit {
 			return nil, s.quotaErr(key, limit)
 		}
@@ -196,11 +211,17 @@ func (s *Service) Create(ctx context.Context, r Request) (*Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broadcast: %w", err)
 	}
+	// The job and its queue share a slot ({ID}) and are made together; the
+	// list of jobs is in another slot (a Cluster refuses one MULTI across
+	// slots), so it comes second: a job that missed it is a draft nobody
+	// sees, never a listed job without a body.
 	pipe := s.rdb.TxPipeline()
 	pipe.HSet(ctx, s.jobKey(j.ID), "meta", meta, "state", j.State)
-	pipe.ZAdd(ctx, s.jobsKey(), redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
 	pipe.XGroupCreateMkStream(ctx, s.queueKey(j.ID), group, "0")
 	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("broadcast: create: %w", err)
+	}
+	if err := s.rdb.ZAdd(ctx, s.jobsKey(), redis.Z{Score: float64(now.UnixMilli()), Member: j.ID}).Err(); err != nil {
 		return nil, fmt.Errorf("broadcast: create: %w", err)
 	}
 	s.log.Info("broadcast created", "job", j.ID, "notice", j.Notice, "channel", j.Channel, "by", r.Actor)
@@ -254,11 +275,19 @@ func (s *Service) Preview(ctx context.Context, id string, to []string, actor str
 	if len(to) == 0 {
 		return nil, fieldErr("openids", "no preview openid: give one or set broadcast.preview_openids")
 	}
+	var mediaID string
+	if j.Mass() && j.Format == FormatNews {
+		if mediaID, err = s.draftFor(ctx, j); err != nil {
+			return nil, err
+		}
+	}
 	for _, openid := range to {
 		if strings.TrimSpace(openid) == "" {
 			return nil, fieldErr("openids", "empty openid")
 		}
-		if j.Mass() {
+		if mediaID != "" {
+			err = s.o.API.MassPreviewNews(ctx, openid, mediaID)
+		} else if j.Mass() {
 			err = s.o.API.MassPreviewText(ctx, openid, j.Text)
 		} else {
 			err = s.o.API.SendNews(ctx, openid, toAPI(j.Article))
@@ -398,6 +427,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Job, error) {
 	j.ConfirmedBy, j.ConfirmedAt = h["confirmed_by"], ms("confirmed_at")
 	j.CancelledBy, j.FinishedAt = h["cancelled_by"], ms("finished_at")
 	j.Error = h["error"]
+	j.MediaID = h["media_id"]
 	j.MsgID, _ = strconv.ParseInt(h["msg_id"], 10, 64)
 	if h["wechat"] != "" {
 		j.WeChat = new(MassCounts)
@@ -472,9 +502,13 @@ func (s *Service) MassFinished(ctx context.Context, r bot.MassResult) error {
 	if r.SentCount == 0 && r.ErrorCount > 0 {
 		state = StateFailed
 	}
-	if err := s.rdb.HSet(ctx, s.jobKey(id), "wechat", data, "state", state, "total", r.TotalCount,
-		"sent", r.SentCount, "failed", r.ErrorCount, "skipped", r.TotalCount-r.SentCount-r.ErrorCount,
-		"finished_at", s.now().UnixMilli()).Err(); err != nil {
+	fields := []any{"wechat", data, "state", state, "total", r.TotalCount,
+		"sent", r.SentCount, "failed", r.ErrorCount, "skipped", r.TotalCount - r.SentCount - r.ErrorCount,
+		"finished_at", s.now().UnixMilli()}
+	if why := massStatusError(r.Status); why != "" {
+		fields = append(fields, "error", why)
+	}
+	if err := s.rdb.HSet(ctx, s.jobKey(id), fields...).Err(); err != nil {
 		return fmt.Errorf("broadcast: mass finished: %w", err)
 	}
 	s.log.Info("mass send finished", "job", id, "msg_id", r.MsgID, "status", r.Status, "sent", r.SentCount, "errors", r.ErrorCount)

@@ -422,7 +422,7 @@ func (s *Service) massSend(ctx context.Context, id string, _ redis.XMessage) err
 	}
 	to := wxapi.MassTarget{ToAll: j.Channel == ChannelAll, TagID: j.TagID}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.SendTimeout)
-	msgID, err := s.o.API.MassSendText(sctx, to, j.Text, j.ID)
+	msgID, err := s.sendMass(sctx, j, to)
 	cancel()
 	bg := context.WithoutCancel(ctx)
 	if err != nil {
@@ -439,12 +439,40 @@ func (s *Service) massSend(ctx context.Context, id string, _ redis.XMessage) err
 		s.log.Error("broadcast: mass send refused", "job", id, "err", err)
 		return nil
 	}
-	pipe := s.rdb.TxPipeline()
-	pipe.Set(bg, s.massKey(msgID), id, resultTTL)
-	pipe.HSet(bg, s.jobKey(id), "state", StateSubmitted, "msg_id", msgID)
-	if _, err := pipe.Exec(bg); err != nil {
+	// msg_id → job first (another slot than the job, so not in one MULTI):
+	// MASSSENDJOBFINISH can find the job as soon as it is marked submitted.
+	// If the second write is lost, the job stays "sending" and the retry
+	// carries the same clientmsgid, which WeChat does not send twice.
+	if err := s.rdb.Set(bg, s.massKey(msgID), id, resultTTL).Err(); err != nil {
+		return fmt.Errorf("mass: record: %w", err)
+	}
+	if err := s.rdb.HSet(bg, s.jobKey(id), "state", StateSubmitted, "msg_id", msgID).Err(); err != nil {
 		return fmt.Errorf("mass: record: %w", err)
 	}
 	s.log.Info("mass send submitted", "job", id, "msg_id", msgID)
 	return nil
+}
+
+// sendMass makes the sendall call: 图文 from the job's draft, or text. A
+// draft WeChat no longer knows (40007: deleted in the editor, or never
+// made) is uploaded again, once.
+func (s *Service) sendMass(ctx context.Context, j *Job, to wxapi.MassTarget) (int64, error) {
+	if j.Format != FormatNews {
+		return s.o.API.MassSendText(ctx, to, j.Text, j.ID)
+	}
+	for try := 0; ; try++ {
+		mediaID, err := s.draftFor(ctx, j)
+		if err != nil {
+			return 0, err
+		}
+		msgID, err := s.o.API.MassSendNews(ctx, to, mediaID, s.o.SendIgnoreReprint, j.ID)
+		if try == 0 && errors.Is(err, wxapi.ErrInvalidMedia) {
+			s.log.Warn("broadcast: WeChat does not know the draft; uploading it again", "job", j.ID)
+			if err := s.rdb.HDel(ctx, s.jobKey(j.ID), "media_id").Err(); err != nil {
+				return 0, fmt.Errorf("mass: %w", err)
+			}
+			continue
+		}
+		return msgID, err
+	}
 }

@@ -33,13 +33,27 @@ const DefaultWebhookPath = "/wechat"
 // Deps is everything the router needs.
 type Deps struct {
 	Bot            Handler
-	WeChat         config.WeChat                   // Token, AESKey, PrevAESKey, AppID, TimestampSkew, MaxBody, ReplyDeadline
-	TrustedProxies []string                        // config.Config.TrustedProxies; nil trusts none
-	Ready          func(ctx context.Context) error // nil = always ready; called by /readyz with a 2 s timeout
-	Logger         *slog.Logger                    // nil = discard
-	Metrics        *metrics.Metrics                // nil = a fresh set (still served on /metrics)
-	Mount          func(r *gin.Engine)             // adds more routes (the admin API); may be nil
-	WebhookPath    string                          // "" = DefaultWebhookPath
+	WeChat         config.WeChat // Token, AESKey, PrevAESKey, AppID, TimestampSkew, MaxBody, ReplyDeadline
+	TrustedProxies []string      // config.Config.TrustedProxies; nil trusts none
+	// Ready says whether this replica can answer (content loaded, not
+	// shutting down); nil = always. Called by /readyz with a 2 s timeout.
+	// Only ErrNotLoaded and ErrShuttingDown are shown as the reason;
+	// anything else is "unavailable" (the full error goes to the log).
+	Ready func(ctx context.Context) error
+	// Redis reports Redis' health for /readyz's body; nil = not reported.
+	// It makes /readyz fail only with RequireRedis (readiness.require_redis):
+	// the bot answers without Redis (no sessions), so by default a Redis
+	// outage must not take every replica out of the load balancer.
+	Redis        func(ctx context.Context) error
+	RequireRedis bool
+	Logger       *slog.Logger        // nil = discard
+	Metrics      *metrics.Metrics    // nil = a fresh set (still served on /metrics)
+	Mount        func(r *gin.Engine) // adds more routes (the admin API); may be nil
+	// Replay remembers the signatures of accepted messages for the
+	// timestamp window; nil remembers nothing (a signed URL may then be
+	// reused within the window).
+	Replay      ReplayGuard
+	WebhookPath string // "" = DefaultWebhookPath
 	// Now is the wall clock for the replay window; nil = time.Now. It is
 	// not the content's fixed "today" (serve --now): WeChat's timestamps
 	// are always real.
@@ -76,6 +90,8 @@ func New(d Deps) (*gin.Engine, error) {
 		PrevAESKey:    d.WeChat.PrevAESKey,
 		AppID:         d.WeChat.AppID,
 		TimestampSkew: d.WeChat.TimestampSkew,
+		Mode:          d.WeChat.Mode,
+		AccountID:     d.WeChat.AccountID,
 	}, d.Now)
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
@@ -89,14 +105,15 @@ func New(d Deps) (*gin.Engine, error) {
 	r.Use(recovery(d.Logger, d.WebhookPath), accessLog(d.Logger, d.WebhookPath))
 
 	wh := &webhook{srv: srv, bot: d.Bot, log: d.Logger, m: d.Metrics,
-		maxBody: d.WeChat.MaxBody, deadline: d.WeChat.ReplyDeadline}
+		maxBody: d.WeChat.MaxBody, deadline: d.WeChat.ReplyDeadline,
+		replay: d.Replay, replayTTL: 2*d.WeChat.TimestampSkew + time.Minute}
 	r.GET(d.WebhookPath, wh.verify)
 	r.POST(d.WebhookPath, wh.message)
 
 	alive := func(c *gin.Context) { c.String(http.StatusOK, "ok\n") }
 	r.GET("/healthz", alive)
 	r.HEAD("/healthz", alive)
-	ready := readiness(d.Ready, d.Logger)
+	ready := readiness(d.Ready, d.Redis, d.RequireRedis, d.Logger)
 	r.GET("/readyz", ready)
 	r.HEAD("/readyz", ready)
 	r.GET("/metrics", gin.WrapH(d.Metrics.Handler()))
@@ -107,20 +124,48 @@ func New(d Deps) (*gin.Engine, error) {
 	return r, nil
 }
 
-// readiness answers 200 when the content is loaded and Redis answers, 503
-// with the reason otherwise (the load balancer stops sending traffic).
-func readiness(check func(context.Context) error, log *slog.Logger) gin.HandlerFunc {
+// Reasons /readyz may show; any other error from Deps.Ready is shown as
+// "unavailable" (never an address or an internal error).
+var (
+	ErrNotLoaded    = errors.New("content not loaded")
+	ErrShuttingDown = errors.New("shutting down")
+)
+
+// readiness answers 200 when this replica can answer, 503 with a short
+// reason otherwise (the load balancer stops sending traffic). Redis'
+// health is in the body ("redis": "ok" or "unavailable") and fails the
+// check only when requireRedis is set.
+func readiness(check, redisCheck func(context.Context) error, requireRedis bool, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		body := gin.H{"status": "ready"}
+		status := http.StatusOK
 		if check != nil {
-			ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-			defer cancel()
 			if err := check(ctx); err != nil {
-				log.Warn("not ready", "err", err)
-				c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "reason": err.Error()})
-				return
+				reason := "unavailable"
+				switch {
+				case errors.Is(err, ErrNotLoaded):
+					reason = ErrNotLoaded.Error()
+				case errors.Is(err, ErrShuttingDown):
+					reason = ErrShuttingDown.Error()
+				}
+				log.Warn("not ready", "reason", reason, "err", err)
+				body["status"], body["reason"], status = "not ready", reason, http.StatusServiceUnavailable
 			}
 		}
-		c.JSON(http.StatusOK, gin.H{"status": "ready"})
+		if redisCheck != nil {
+			if err := redisCheck(ctx); err != nil {
+				log.Debug("readiness: redis unavailable", "err", err)
+				body["redis"] = "unavailable"
+				if requireRedis && status == http.StatusOK {
+					body["status"], body["reason"], status = "not ready", "redis unavailable", http.StatusServiceUnavailable
+				}
+			} else {
+				body["redis"] = "ok"
+			}
+		}
+		c.JSON(status, body)
 	}
 }
 

@@ -31,13 +31,18 @@ type webhook struct {
 	m        *metrics.Metrics
 	maxBody  int64
 	deadline time.Duration
+
+	replay    ReplayGuard
+	replayTTL time.Duration
 }
 
 // Statuses (also in the README):
 //
 //	200 echostr / reply XML / "success"   verified; answered; nothing to say (also in safe mode)
 //	403, no body                          signature or msg_signature wrong or missing;
-//	                                      timestamp outside ±timestamp_skew (replay)
+//	                                      timestamp outside ±timestamp_skew (replay);
+//	                                      a signature already used with another body;
+//	                                      plaintext in safe mode; ToUserName not account_id
 //	413, no body                          body over max_body
 //	400, no body                          malformed XML, missing fields, unknown encrypt_type,
 //	                                      no echostr, decryption failed with every key
@@ -46,8 +51,12 @@ func (w *webhook) refuse(c *gin.Context, err error, start time.Time) {
 	switch {
 	case errors.Is(err, wechat.ErrSignature):
 		status, outcome = http.StatusForbidden, metrics.OutcomeBadSignature
-	case errors.Is(err, wechat.ErrReplay):
+	case errors.Is(err, wechat.ErrReplay), errors.Is(err, errReused):
 		status, outcome = http.StatusForbidden, metrics.OutcomeReplay
+	case errors.Is(err, wechat.ErrPlaintext):
+		status, outcome = http.StatusForbidden, metrics.OutcomePlaintext
+	case errors.Is(err, wechat.ErrAccount):
+		status, outcome = http.StatusForbidden, metrics.OutcomeWrongAccount
 	case errors.Is(err, wechat.ErrDecrypt):
 		outcome = metrics.OutcomeDecrypt
 	case errors.Is(err, errTooLarge):
@@ -89,6 +98,10 @@ func (w *webhook) message(c *gin.Context) {
 	}
 	in, err := w.srv.Open(q, body)
 	if err != nil {
+		w.refuse(c, err, start)
+		return
+	}
+	if err := w.claim(c.Request.Context(), q, body); err != nil {
 		w.refuse(c, err, start)
 		return
 	}

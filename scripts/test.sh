@@ -5,14 +5,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "redis-server not found: installing Debian package redis-server" >&2
+# Debian packages the tests need: redis-server, and chromium for the
+# console's browser tests (cmd/edubot, TestConsoleInBrowser) with CJK
+# fonts so Chinese renders in its screenshots. apt-get update runs once.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || [ -n "${EDUBOT_CHROMIUM:-}" ] || missing+=(chromium)
+if command -v fc-list >/dev/null 2>&1 && ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  missing+=(fonts-noto-cjk)
+elif ! command -v fc-list >/dev/null 2>&1 && [ ! -d /usr/share/fonts/opentype/noto ]; then
+  missing+=(fonts-noto-cjk)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}" >&2
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq >/dev/null || true
-  $SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-  # Debian starts a system instance on 6379; ours runs on its own port.
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts a system redis on 6379; ours runs on its own port.
 fi
 
 port=$(python3 - <<'PY' 2>/dev/null || echo $((20000 + RANDOM % 20000))
@@ -41,6 +52,9 @@ go vet ./...
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
 go test -race -count=1 -timeout 15m ./...
+# The same Redis tests on a real Redis Cluster and on Sentinel, plus the
+# replica and failover tests (scripts/test-cluster.sh, about 1–2 minutes).
+./scripts/test-cluster.sh
 # The load benchmark once, short (echo, edubot on this Redis's binary and on
 # the embedded one): fails on errors (a failed or undecryptable reply), never on speed.
 go run ./bench/loadbench -smoke

@@ -67,7 +67,7 @@ func TestRecordAndQuery(t *testing.T) {
 	}
 
 	// No raw openid anywhere; every key expires.
-	keys, err := rdb.Keys(ctx, prefix+"*").Result()
+	keys, err := testredis.Keys(ctx, rdb, prefix+"*")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -220,7 +220,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 					return fmt.Errorf("%s, %s mix: %w", s.name, mix, err)
 				}
 				if cpu0 >= 0 && rep.Replies > 0 {
-					rep.CPUms = float64((cpuTime(s.proc)-cpu0).Microseconds()) / 1000 / float64(rep.Replies)
+					rep.CPUms = float64((cpuTime(s.proc) - cpu0).Microseconds()) / 1000 / float64(rep.Replies)
 				}
 				if prof != nil {
 					if err := <-prof; err != nil {

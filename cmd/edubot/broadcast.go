@@ -181,7 +181,8 @@ func newBroadcastService(cfg config.Config, rdb redis.UniversalClient, notices b
 		Notices: notices, Subscribers: redisstore.New(rdb, cfg.Redis.Prefix),
 		AccountType: cfg.WeChat.AccountType, PreviewOpenIDs: cfg.Broadcast.PreviewOpenIDs,
 		RatePerSecond: cfg.Broadcast.RatePerSecond, Workers: cfg.Broadcast.Workers,
-		Location: loc, Now: now, Logger: log,
+		SendIgnoreReprint: cfg.Broadcast.SendIgnoreReprint,
+		Location:          loc, Now: now, Logger: log,
 	})
 }
 

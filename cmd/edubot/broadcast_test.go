@@ -24,7 +24,7 @@ func cliEnv(t *testing.T) (*wxfake.Server, string) {
 	t.Cleanup(fake.Close)
 	_, prefix := testredis.New(t)
 	t.Setenv("EDUBOT_CONFIG", "")
-	t.Setenv("EDUBOT_REDIS_ADDRS", testredis.Addr(t))
+	testredis.SetServeEnv(t)
 	t.Setenv("EDUBOT_REDIS_PREFIX", prefix)
 	t.Setenv("EDUBOT_WECHAT_API_BASE", fake.URL)
 	t.Setenv("EDUBOT_WECHAT_APP_ID", fake.Config().AppID)

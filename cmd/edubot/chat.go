@@ -57,7 +57,7 @@ func runChat(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	url := fs.String("url", "http://127.0.0.1:8080/wechat", "the webhook's URL")
 	user := fs.String("user", "oEdubotChatUser000000000001", "the openid to send as")
-	plain := fs.Bool("plain", false, "plain mode (明文模式) instead of safe mode (安全模式)")
+	plain := fs.Bool("plain", false, "plain mode (明文模式) instead of safe mode (安全模式); serve must run with wechat.mode plain or compat")
 	compatible := fs.Bool("compatible", false, "compatible mode (兼容模式): plain fields and ciphertext")
 	account := fs.String("account", "gh_edubotdev0", "the account's original id (ToUserName)")
 	cfgPath := fs.String("config", "", "YAML config file (token, AES key and app id come from the same env vars as serve)")

@@ -46,6 +46,7 @@ func devServer(t *testing.T, b handlers.Handler) *httptest.Server {
 	t.Helper()
 	w := config.Default().WeChat
 	w.Token, w.AESKey, w.AppID = config.DevToken, config.DevAESKey, config.DevAppID
+	w.Mode = "compat" // takes all three modes' messages; safe, the default, refuses plaintext
 	r, err := handlers.New(handlers.Deps{Bot: b, WeChat: w})
 	if err != nil {
 		t.Fatal(err)

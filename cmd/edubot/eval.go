@@ -13,14 +13,17 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gdjysjyj/edubot/bot"
+	"github.com/gdjysjyj/edubot/bot/redisstore"
 	"github.com/gdjysjyj/edubot/content"
 	"github.com/gdjysjyj/edubot/content/sample"
 	"github.com/gdjysjyj/edubot/content/search"
+	"github.com/gdjysjyj/edubot/internal/config"
 )
 
 func init() {
@@ -158,6 +161,27 @@ func replyOf(r search.Result) (decision string, listed []string) {
 	return r.Decision.String(), listed
 }
 
+// botReplyOf reads a reply of the dialogue like replyOf reads a match: a
+// faq, notice or rule reply is a direct answer, a numbered list (choices,
+// did-you-mean) a list; anything else (fallback, out of scope, a clarifying
+// question, hand-off) shows no content.
+func botReplyOf(r bot.Reply) (decision string, listed []string) {
+	switch r.Answer {
+	case bot.AnswerFAQ, bot.AnswerNotice, bot.AnswerRule:
+		if len(r.IDs) > 0 {
+			return search.Answer.String(), r.IDs
+		}
+	case bot.AnswerChoices, search.Suggest.String():
+		if len(r.IDs) > 0 {
+			return r.Answer, r.IDs
+		}
+	}
+	if r.Answer == decisionOutOfScope {
+		return decisionOutOfScope, nil
+	}
+	return search.Fallback.String(), nil
+}
+
 // isList says whether a decision's reply is a numbered list.
 func isList(decision string) bool {
 	return decision == search.Choices.String() || decision == search.Suggest.String()
@@ -233,6 +257,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fl.Float64Var(&g.fallback, "min-fallback", gateFallbackNone, "with --gate: least share of unanswerable questions that get a fallback or a list, not a direct answer")
 	threshold := fl.Float64("threshold", 0, "confidence threshold below which the bot falls back (default: the engine's)")
 	debug := fl.Bool("debug", false, "log every match's explanation at debug level to stderr")
+	viaBot := fl.Bool("bot", false, "ask through the dialogue (bot.Handle, each question from a new user) and count the replies it sends, not the matcher's decisions")
+	redisAddr := fl.String("redis", "", "with --bot: the Redis for the dialogue's sessions (default: an embedded one, nothing saved)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -277,6 +303,37 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("eval: build index: %w", err)
 	}
 
+	var b *bot.Bot
+	if *viaBot {
+		cfg := config.Config{}
+		cfg.Redis.Timeout = 2 * time.Second
+		if *redisAddr != "" {
+			cfg.Redis.Addrs = []string{*redisAddr}
+		}
+		quiet := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+		rdb, closeRedis, err := openRedis(ctx, cfg, quiet)
+		if err != nil {
+			return fmt.Errorf("eval: --bot: %w", err)
+		}
+		// A prefix of this run's own: with a shared Redis nothing mixes
+		// with other runs; its keys are deleted at the end.
+		prefix := fmt.Sprintf("edubot-eval:%d:", time.Now().UnixNano())
+		defer func() {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			iter := rdb.Scan(dctx, 0, prefix+"*", 500).Iterator()
+			for iter.Next(dctx) {
+				rdb.Del(dctx, iter.Val())
+			}
+			if err := iter.Err(); err != nil {
+				logger.Warn("eval: delete the dialogue's keys", "prefix", prefix, "err", err)
+			}
+			_ = closeRedis()
+		}()
+		b = bot.New(bot.DefaultConfig(), bot.Deps{Matcher: eng, Store: redisstore.New(rdb, prefix),
+			Now: func() time.Time { return now }, Log: logger})
+	}
+
 	th := *threshold
 	if th <= 0 {
 		th = search.DefaultThreshold
@@ -284,7 +341,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rep := evalReport{Content: label, Questions: *questions, Now: now.Format(content.DateLayout), Threshold: th,
 		Kinds: map[string]*evalCounts{}, Confusion: map[string]int{}}
 	var lat []int64
-	for _, q := range qs {
+	for i, q := range qs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -294,6 +351,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		lat = append(lat, us)
 		o := evalOutcome{ID: q.ID, Query: q.Query, Kind: q.Kind, Expect: q.Expect, Micros: us}
 		o.Decision, o.Listed = replyOf(r)
+		if b != nil {
+			o.Decision, o.Listed = botReplyOf(b.Handle(ctx, bot.Message{MsgID: strconv.Itoa(i + 1), User: "oEdubotEval-" + q.ID,
+				Account: "gh_edubot_eval", Type: "text", Text: q.Query, CreateTime: now}))
+		}
 		if len(o.Listed) > 0 {
 			o.Got = o.Listed[0]
 		}

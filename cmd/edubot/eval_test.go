@@ -10,7 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gdjysjyj/edubot/bot"
 	"github.com/gdjysjyj/edubot/content/search"
+	"github.com/gdjysjyj/edubot/internal/testredis"
 )
 
 // writeQuestions writes a question file for the built-in sample set.
@@ -186,5 +190,55 @@ func TestEvalReplyOf(t *testing.T) {
 	c.add(evalOutcome{Decision: decisionOutOfScope})
 	if c.NoneFell != 1 || c.Lists != 0 {
 		t.Errorf("out of scope counted %+v", c)
+	}
+}
+
+// TestEvalThroughBot asks through the dialogue on the test Redis and
+// leaves no keys behind.
+func TestEvalThroughBot(t *testing.T) {
+	addr := testredis.Addr(t)
+	q := writeQuestions(t,
+		`{"id":"a1","query":"中考成绩在哪查","expect":["faq-zhongkao-score"],"kind":"faq"}`,
+		`{"id":"a2","query":"一年级报名要准备什么材料","expect":["faq-enrollment-documents"],"kind":"faq"}`,
+		`{"id":"a3","query":"附近哪家奶茶好喝","expect":[],"kind":"none"}`,
+	)
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"eval", "--bot", "--redis", addr, "--questions", q, "--now", "2026-11-22", "--json"}, &out, &errb); err != nil {
+		t.Fatalf("eval --bot: %v\n%s", err, errb.String())
+	}
+	var rep evalReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("--json output does not parse: %v", err)
+	}
+	if rep.All.Right != 2 || rep.All.NoneFell != 1 || rep.All.ConfWrong != 0 {
+		t.Errorf("through the bot: %+v, misses %+v", rep.All, rep.Misses)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	keys, err := rdb.Keys(context.Background(), "edubot-eval:*").Result()
+	if err != nil || len(keys) > 0 {
+		t.Errorf("keys left behind: %v %v", keys, err)
+	}
+}
+
+func TestEvalBotReplyOf(t *testing.T) {
+	for _, tc := range []struct {
+		r        bot.Reply
+		decision string
+		listed   []string
+	}{
+		{bot.Reply{Answer: bot.AnswerFAQ, IDs: []string{"faq-a", "n-1"}}, "answer", []string{"faq-a", "n-1"}},
+		{bot.Reply{Answer: bot.AnswerRule, IDs: []string{"rule-x"}}, "answer", []string{"rule-x"}},
+		{bot.Reply{Answer: bot.AnswerChoices, IDs: []string{"a", "b"}}, "choices", []string{"a", "b"}},
+		{bot.Reply{Answer: "suggest", IDs: []string{"a"}}, "suggest", []string{"a"}},
+		{bot.Reply{Answer: bot.AnswerFallback}, "fallback", nil},
+		{bot.Reply{Answer: "out_of_scope"}, "out_of_scope", nil},
+		{bot.Reply{Answer: bot.AnswerDialog, IDs: []string{"x"}}, "fallback", nil},
+		{bot.Reply{Answer: bot.AnswerFAQ}, "fallback", nil},
+	} {
+		d, l := botReplyOf(tc.r)
+		if d != tc.decision || !slices.Equal(l, tc.listed) {
+			t.Errorf("%+v: got %s %v, want %s %v", tc.r, d, l, tc.decision, tc.listed)
+		}
 	}
 }

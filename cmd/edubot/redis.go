@@ -29,6 +29,9 @@ func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger, hooks .
 		WriteTimeout: timeout,
 		PoolTimeout:  2 * timeout,
 		MaxRetries:   1,
+		// A caller's deadline (the bot's store_timeout) bounds the network
+		// wait too, not only redis.timeout.
+		ContextTimeoutEnabled: true,
 	}
 	// go-redis logs dial failures on stderr by itself; keep them in our log.
 	redis.SetLogger(redisLogger{log})

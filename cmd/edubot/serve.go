@@ -14,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +34,7 @@ import (
 	"github.com/gdjysjyj/edubot/handlers/admin"
 	"github.com/gdjysjyj/edubot/handlers/console"
 	"github.com/gdjysjyj/edubot/handlers/wechat"
+	"github.com/gdjysjyj/edubot/internal/breaker"
 	"github.com/gdjysjyj/edubot/internal/config"
 	"github.com/gdjysjyj/edubot/internal/metrics"
 	"github.com/gdjysjyj/edubot/stats"
@@ -47,6 +50,7 @@ var onListen = func(addr string) {}
 // serveFlags are the command-line overrides of the settings.
 type serveFlags struct {
 	config, content, addr, now, dataDir string
+	insecureDev                         bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
@@ -58,6 +62,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.addr, "addr", "", "listen address (default 127.0.0.1:8080)")
 	fs.StringVar(&f.now, "now", "", "fix today's date, YYYY-MM-DD (demos, reproducible runs)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "embedded Redis snapshot directory (default data)")
+	fs.BoolVar(&f.insecureDev, "insecure-dev", false, "allow a non-loopback address with the development token and key or without admin tokens")
 	err := fs.Parse(args)
 	return f, err
 }
@@ -81,6 +86,32 @@ func loadConfig(f serveFlags) (config.Config, error) {
 		cfg.DataDir = f.dataDir
 	}
 	return cfg, cfg.Validate()
+}
+
+// checkExposure refuses to listen beyond this machine with the public
+// development keys, or with no admin tokens (nobody could manage the
+// content), unless --insecure-dev says it is meant.
+func checkExposure(cfg config.Config, insecureDev bool) error {
+	host, _, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("config: addr %q: %w", cfg.Addr, err)
+	}
+	ip := net.ParseIP(host)
+	if host == "localhost" || (ip != nil && ip.IsLoopback()) || insecureDev {
+		return nil
+	}
+	var why []string
+	if cfg.WeChat.DevKeys {
+		why = append(why, "the development token and EncodingAESKey (set EDUBOT_WECHAT_TOKEN and EDUBOT_WECHAT_AES_KEY)")
+	}
+	if len(cfg.Admin.Tokens) == 0 {
+		why = append(why, "no admin tokens (set EDUBOT_ADMIN_TOKENS)")
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return fmt.Errorf("refusing to listen on %s, beyond this machine, with %s; use a loopback address, or pass --insecure-dev to run so anyway",
+		cfg.Addr, strings.Join(why, " and "))
 }
 
 // newLogger builds the process logger from the log settings.
@@ -147,7 +178,10 @@ type seedRecord struct {
 	Version int64  `json:"version"`
 }
 
-func seedStore(ctx context.Context, rdb redis.UniversalClient, prefix string, st *store.Store, set *content.Set, source string, log *slog.Logger) error {
+// seedStore returns what the runtime content is: the folder (or sample)
+// when it seeded or re-seeded the store or seeded it before, else a note
+// that Redis' edited content is served instead.
+func seedStore(ctx context.Context, rdb redis.UniversalClient, prefix string, st *store.Store, set *content.Set, source string, log *slog.Logger) (string, error) {
 	key := prefix + "content-seed"
 	record := func() error {
 		v, err := st.Version(ctx)
@@ -159,33 +193,39 @@ func seedStore(ctx context.Context, rdb redis.UniversalClient, prefix string, st
 	}
 	seeded, err := st.Seed(ctx, "seed", set)
 	if err != nil {
-		return fmt.Errorf("seed content: %w", err)
+		return "", fmt.Errorf("seed content: %w", err)
 	}
 	if seeded {
 		log.Info("content store seeded", "source", source, "notices", len(set.Notices), "faqs", len(set.FAQs), "rules", len(set.Rules))
-		return record()
+		return source, record()
 	}
 	var rec seedRecord
 	if b, err := rdb.Get(ctx, key).Bytes(); err == nil {
 		_ = json.Unmarshal(b, &rec)
 	}
 	if rec.Source == source {
-		return nil
+		if v, err := st.Version(ctx); err == nil && rec.Version != v {
+			return "redis (staff edits over " + source + ")", nil
+		}
+		return source, nil
 	}
 	v, err := st.Version(ctx)
 	if err != nil {
-		return fmt.Errorf("seed content: %w", err)
+		return "", fmt.Errorf("seed content: %w", err)
 	}
 	if rec.Source != "" && rec.Version == v {
 		if err := st.ImportSet(ctx, "seed", set); err != nil {
-			return fmt.Errorf("seed content: replace %s with %s: %w", rec.Source, source, err)
+			return "", fmt.Errorf("seed content: replace %s with %s: %w", rec.Source, source, err)
 		}
 		log.Info("content store re-seeded: the previous seed had no staff edits", "from", rec.Source, "to", source)
-		return record()
+		return source, record()
 	}
 	log.Warn("the runtime content in Redis has staff edits and wins over the content folder; use the admin API's import to replace it",
 		"seeded_from", rec.Source, "folder", source)
-	return nil
+	if rec.Source == "" {
+		return "redis (staff edits; " + source + " not applied)", nil
+	}
+	return "redis (staff edits over " + rec.Source + "; " + source + " not applied)", nil
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -200,15 +240,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := newLogger(cfg.Log, stderr)
 	wechat.QuietLogrus(log)
+	if err := checkExposure(cfg, f.insecureDev); err != nil {
+		return err
+	}
 	loc, _ := time.LoadLocation(cfg.Bot.TimeZone)
 	now, err := clock(cfg.Now, loc)
 	if err != nil {
 		return err
 	}
 	if cfg.WeChat.DevKeys {
-		log.Warn("using the development token and EncodingAESKey: set EDUBOT_WECHAT_TOKEN and EDUBOT_WECHAT_AES_KEY before connecting a real account",
-			"token", config.DevToken, "aes_key", config.DevAESKey, "app_id", cfg.WeChat.AppID)
+		// Never the values: they are public, but a log line with a
+		// token in it teaches the wrong habit and trips secret scanners.
+		log.Warn("using the development token and EncodingAESKey (public, in the source): set EDUBOT_WECHAT_TOKEN and EDUBOT_WECHAT_AES_KEY before connecting a real account",
+			"app_id", cfg.WeChat.AppID)
 	}
+	log.Info("webhook mode", "mode", wechat.ResolveMode(cfg.WeChat.Mode, cfg.WeChat.AESKey),
+		"aes_key", cfg.WeChat.AESKey != "", "previous_aes_key", cfg.WeChat.PrevAESKey != "",
+		"account_id_checked", cfg.WeChat.AccountID != "")
 	if cfg.Now != "" {
 		log.Info("today is fixed", "now", cfg.Now)
 	}
@@ -230,6 +278,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}()
 	prefix := cfg.Redis.Prefix
+	// Past repeated timeouts, stop waiting on Redis: the bot answers from
+	// memory at once and a background probe finds Redis again.
+	redisUp := prometheus.NewGauge(prometheus.GaugeOpts{Name: "edubot_redis_up",
+		Help: "1 while Redis answers, 0 while the circuit breaker is open."})
+	redisUp.Set(1)
+	brk := breaker.New(breaker.Options{Logger: log, OnChange: func(open bool) {
+		if open {
+			redisUp.Set(0)
+		} else {
+			redisUp.Set(1)
+		}
+	}})
+	brk.Attach(rdb)
+	defer brk.Close()
+	m.Registry().MustRegister(redisUp, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "edubot_redis_breaker_opened_total",
+		Help: "Times the Redis circuit breaker opened.",
+	}, func() float64 { return float64(brk.Opened()) }))
 
 	// Work that outlives a request runs on this context; it ends after the
 	// HTTP server has drained.
@@ -241,7 +307,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 
 	contentStore := store.New(rdb, prefix, store.Options{Logger: log, Now: now})
-	if err := seedStore(ctx, rdb, prefix, contentStore, seed, source, log); err != nil {
+	served, err := seedStore(ctx, rdb, prefix, contentStore, seed, source, log)
+	if err != nil {
 		return err
 	}
 	set, err := contentStore.Load(ctx)
@@ -311,6 +378,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Log:      log,
 	})
 
+	var shuttingDown atomic.Bool
 	// Messages per day by outcome and unanswered questions as typed, for
 	// the staff console; written off the reply path like the recorder's.
 	daily := stats.NewDaily(rdb, prefix, stats.DailyOptions{Retention: cfg.Stats.Retention, Location: loc, Logger: log, Now: now})
@@ -327,14 +395,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Logger:         log,
 		Metrics:        m,
 		Ready: func(ctx context.Context) error {
-			if cur, _ := contentStore.Current(); cur == nil {
-				return errors.New("content not loaded")
+			if shuttingDown.Load() {
+				return handlers.ErrShuttingDown
 			}
-			if err := rdb.Ping(ctx).Err(); err != nil {
-				return fmt.Errorf("redis: %w", err)
+			if cur, _ := contentStore.Current(); cur == nil {
+				return handlers.ErrNotLoaded
 			}
 			return nil
 		},
+		Redis: func(ctx context.Context) error {
+			if brk.Open() {
+				return breaker.ErrOpen
+			}
+			ctx, cancel := context.WithTimeout(ctx, cfg.Redis.Timeout)
+			defer cancel()
+			return rdb.Ping(ctx).Err()
+		},
+		RequireRedis: cfg.Readiness.RequireRedis,
+		Replay:       handlers.NewRedisReplay(rdb, prefix),
 	})
 	if err != nil {
 		return err
@@ -348,6 +426,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if err := mountBroadcasts(adminAPI, bcast, log); err != nil {
+		return err
+	}
+	notes, err := notesDeps(cfg, rdb, now, log)
+	if err != nil {
+		return err
+	}
+	if err := mountNotes(adminAPI, notes); err != nil {
 		return err
 	}
 	if _, err := console.Register(router, console.Deps{
@@ -370,10 +455,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// The content actually served: after staff edits that is Redis' set,
+	// not the --content folder.
 	log.Info("edubot ready",
 		"webhook", "http://"+ln.Addr().String()+handlers.DefaultWebhookPath,
 		"console", "http://"+ln.Addr().String()+console.BasePath+"/",
-		"content", source, "notices", len(set.Notices), "faqs", len(set.FAQs),
+		"content", served, "notices", len(set.Notices), "faqs", len(set.FAQs),
 		"startup", time.Since(start).Round(time.Millisecond))
 
 	serveErr := make(chan error, 1)
@@ -386,6 +473,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Stop accepting, let in-flight replies finish, then stop the workers
 	// (deferred) and close Redis (deferred last).
 	log.Info("shutting down")
+	shuttingDown.Store(true) // /readyz says so while in-flight replies finish
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {

@@ -120,7 +120,7 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 		// Nobody asks a question this long; the cut keeps matching fast.
 		text = string([]rune(text)[:maxQueryRunes])
 	}
-	norm := e.norm.Normalize(text)
+	norm := e.readSpoken(e.norm.Normalize(text))
 	q.an.Normalized = norm
 	q.an.Role = roleIn(norm)
 	q.an.Grades = gradesIn(norm)
@@ -140,6 +140,10 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	// caller must not take it for the asker's region either.
 	q.an.Regions = q.asked
 	q.an.Topic, q.an.FollowUp = topicOf(body, q.an.Regions, q.an.Grades)
+	q.an.Scope = scopeOf(body, e.covers)
+	if q.an.Scope == InScope && len(q.asked) > 0 && e.regions.plan(q.asked, "").outside {
+		q.an.Scope = OtherPlace
+	}
 
 	for w, d := range relYears {
 		if strings.Contains(body, w) {
@@ -208,6 +212,32 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	}
 	q.an.Empty = len(q.concepts) == 0 && len(q.an.Regions) == 0 && len(q.an.Grades) == 0 && len(q.years) == 0 && !q.latest
 	return q
+}
+
+// spokenGradeRe: a short grade after a verb of schooling (读小一, 升小三).
+var spokenGradeRe = regexp.MustCompile(`(读|上|升|入|念)小([1-6一二三四五六])`)
+
+// dayRe: a day of a month as people write it (6月7号, 6月7 日, 六月七号
+// after normalisation keeps Chinese digits): 号 is 日.
+var dayRe = regexp.MustCompile(`(\d{1,2})\s?月\s?(\d{1,2})\s?(号|日)`)
+
+// readSpoken turns a normalised message as people type or dictate it into
+// the language of notices: dialect words (返学 → 上学), spoken grades
+// (读小一 → 读一年级) and days (7号 → 7日).
+func (e *Engine) readSpoken(norm string) string {
+	if e.dialect != nil {
+		norm = e.dialect.Replace(norm)
+	}
+	if strings.Contains(norm, "小") {
+		norm = spokenGradeRe.ReplaceAllStringFunc(norm, func(m string) string {
+			p := spokenGradeRe.FindStringSubmatch(m)
+			return p[1] + numCN[p[2]] + "年级"
+		})
+	}
+	if strings.Contains(norm, "月") {
+		norm = dayRe.ReplaceAllString(norm, "${1}月${2}日")
+	}
+	return norm
 }
 
 // followWords carry no topic in a follow-up: 那惠来呢, 换成初一的话.

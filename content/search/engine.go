@@ -57,6 +57,7 @@ type Engine struct {
 	// (带啥 → 材料); immutable after New.
 	spoken   map[string]string
 	spokenOf map[string][]string // the written word → its spoken forms
+	dialect  *strings.Replacer   // dialect words → Mandarin (返学 → 上学)
 
 	mu       sync.RWMutex
 	gen      uint64         // content version: bumped by every update, under mu
@@ -155,6 +156,23 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 		e.spokenOf[word] = append(e.spokenOf[word], form)
 		e.learn(form)
 	}
+	var pairs []string
+	dforms := lexicon.Dialect()
+	keys := make([]string, 0, len(dforms))
+	for f := range dforms {
+		keys = append(keys, f)
+	}
+	// Longest first: the replacer tries its pairs in order.
+	slices.SortFunc(keys, func(a, b string) int {
+		if d := utf8.RuneCountInString(b) - utf8.RuneCountInString(a); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	for _, f := range keys {
+		pairs = append(pairs, f, dforms[f])
+	}
+	e.dialect = strings.NewReplacer(pairs...)
 	for _, forms := range e.spokenOf {
 		slices.Sort(forms) // the map's order is random; matching is not
 	}

@@ -76,13 +76,21 @@ func (e *Engine) matchLocked(in Query, now time.Time) Result {
 		res.Explain = ex
 	}
 
-	if r := e.matchRule(q.an.Normalized); r != nil {
+	if r := e.matchRule(q.an.Normalized, q.an.Scope == AboutBot); r != nil {
 		res.Decision = Answer
 		res.Best = Candidate{Kind: KindRule, ID: r.ID, Title: r.ID, Score: 1, Confidence: 1}
 		res.Top = []Candidate{res.Best}
 		if ex != nil {
 			ex.Candidates = res.Top
 			ex.Notes = append(ex.Notes, "keyword rule")
+		}
+		return res
+	}
+	if q.an.Scope != InScope {
+		// Not a question for this content: a kind fallback, never the
+		// FAQ that happens to share a word.
+		if ex != nil {
+			ex.Notes = append(ex.Notes, fmt.Sprintf("out of scope (%d)", q.an.Scope))
 		}
 		return res
 	}
@@ -220,7 +228,9 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 // Unlike the platform's, a contains rule fires only on its keyword as a word
 // or run of words of the message: 人工 does not fire inside 人工智能, which
 // is a question, not a request for a person.
-func (e *Engine) matchRule(norm string) *content.Rule {
+// A message about the bot itself (你们是真人吗) is not a keyword's request
+// (真人客服): with aboutBot only exact rules apply.
+func (e *Engine) matchRule(norm string, aboutBot bool) *content.Rule {
 	compact := strings.ReplaceAll(norm, " ", "")
 	if compact == "" {
 		return nil
@@ -234,7 +244,7 @@ func (e *Engine) matchRule(norm string) *content.Rule {
 			}
 			continue
 		}
-		if !strings.Contains(compact, k.key) {
+		if aboutBot || !strings.Contains(compact, k.key) {
 			continue
 		}
 		if words == nil {

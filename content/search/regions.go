@@ -238,8 +238,10 @@ func (r *regionSet) find(norm string) ([]string, string) {
 // originBefore and originAfter mark a place named as where the asker
 // comes from (从成都转学过来, 德阳来的): the question is about here.
 var (
-	originBefore = []string{"从", "来自", "由"}
-	originAfter  = []string{"来的", "过来", "转来", "转过来", "转学过来", "转入", "回来", "搬来", "搬过来"}
+	originBefore = []string{"从", "来自", "由", "考上", "考到", "考进", "考去"}
+	// A university somewhere (考上广州的大学) is where the child goes,
+	// not what the question is about.
+	originAfter = []string{"的大学", "读大学", "上大学", "的高校", "读研", "来的", "过来", "转来", "转过来", "转学过来", "转入", "回来", "搬来", "搬过来"}
 )
 
 // findFrom is find that also lists the regions named only as where the

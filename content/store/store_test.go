@@ -379,8 +379,7 @@ func TestRestoresContentRedisLost(t *testing.T) {
 	go func() { defer close(done); _ = a.Follow(ctx, idx) }()
 	defer func() { cancel(); <-done }()
 
-	keys, _ := rdb.Keys(ctx, prefix+"*").Result()
-	if err := rdb.Del(ctx, keys...).Err(); err != nil {
+	if err := testredis.DeleteMatching(ctx, rdb, prefix+"*"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 3*time.Second, func() bool {

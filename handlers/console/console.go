@@ -88,10 +88,12 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Bot answers a message as the webhook would (*bot.Bot); the console uses
-// it to re-run a question after staff answered it.
+// Bot answers as the webhook would (*bot.Bot): Handle a message from a
+// (test) user, or Ask a question without remembering or recording it (the
+// console re-runs a question after staff answered it).
 type Bot interface {
 	Handle(ctx context.Context, m bot.Message) bot.Reply
+	Ask(ctx context.Context, text string) bot.Reply
 }
 
 // Deps is what the console needs. Store, Stats, Redis and Engine are required.
@@ -324,6 +326,18 @@ func (c *Console) Render(g *gin.Context, status int, name string, data any, form
 	var buf strings.Builder
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		c.Fail(g, fmt.Errorf("console: render %s: %w", name, err))
+		return
+	}
+	g.Data(status, "text/html; charset=utf-8", []byte(buf.String()))
+}
+
+// RenderFragment writes one shared block (a templates/_*.html define, e.g.
+// "phone") without the layout: the answer to an htmx request.
+func (c *Console) RenderFragment(g *gin.Context, status int, block string, data any) {
+	t := c.pages["error"]
+	var buf strings.Builder
+	if err := t.ExecuteTemplate(&buf, block, data); err != nil {
+		c.Fail(g, fmt.Errorf("console: render %s: %w", block, err))
 		return
 	}
 	g.Data(status, "text/html; charset=utf-8", []byte(buf.String()))

@@ -189,6 +189,8 @@ func splitLines(s string) []string {
 	return out
 }
 
+func urlQuery(s string) string { return url.QueryEscape(s) }
+
 func sizeLabel(n int64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
@@ -240,6 +242,7 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
+	"list": func(v ...int) []int { return v },
 	"seq": func(n int) []int {
 		out := make([]int, n)
 		for i := range out {

@@ -37,7 +37,38 @@ var (
 	ErrReplay    = errors.New("timestamp outside window") // stale, future or unparseable timestamp
 	ErrMalformed = errors.New("malformed message")        // XML that does not parse, or lacks required fields
 	ErrDecrypt   = errors.New("decryption failed")        // no configured key opens the message
+	ErrPlaintext = errors.New("plaintext refused")        // safe mode: a message without encryption
+	ErrAccount   = errors.New("wrong account")            // ToUserName is not the configured account
 )
+
+// Webhook modes (config wechat.mode).
+const (
+	// ModeNamePlain accepts plaintext messages signed over token,
+	// timestamp and nonce only (the body is not covered: anyone holding a
+	// signed URL can post any body within the window). Encrypted messages
+	// are still opened when a key is configured.
+	ModeNamePlain = "plain"
+	// ModeNameCompat accepts plaintext, but whenever the body carries an
+	// Encrypt element (with or without encrypt_type=aes) its
+	// msg_signature must be right and the decrypted message is used, never
+	// the plain fields beside it.
+	ModeNameCompat = "compat"
+	// ModeNameSafe accepts only encrypted messages with a valid
+	// msg_signature; plaintext gets ErrPlaintext (403).
+	ModeNameSafe = "safe"
+)
+
+// ResolveMode is the effective mode: the configured one, or, when none
+// is, safe with an AES key and plain without.
+func ResolveMode(mode, aesKey string) string {
+	if mode != "" {
+		return mode
+	}
+	if aesKey != "" {
+		return ModeNameSafe
+	}
+	return ModeNamePlain
+}
 
 // Config is what the protocol needs from the WeChat settings.
 type Config struct {
@@ -46,16 +77,20 @@ type Config struct {
 	PrevAESKey    string        // previous EncodingAESKey, tried when the current one fails
 	AppID         string        // checked inside decrypted messages and put into encrypted replies
 	TimestampSkew time.Duration // replay window either side of now
+	Mode          string        // plain, compat or safe; "" = ResolveMode
+	AccountID     string        // the account's original id (gh_…); "" = ToUserName not checked
 }
 
 // Server checks, opens and answers webhook requests. It holds no
 // per-request state and is safe for concurrent use.
 type Server struct {
-	token string
-	appID string
-	keys  []aesKey // current first, then previous
-	skew  time.Duration
-	now   func() time.Time
+	token   string
+	appID   string
+	mode    string
+	account string
+	keys    []aesKey // current first, then previous
+	skew    time.Duration
+	now     func() time.Time
 }
 
 // NewServer validates the settings once, so a bad key fails at start-up
@@ -70,7 +105,17 @@ func NewServer(cfg Config, now func() time.Time) (*Server, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Server{token: cfg.Token, appID: cfg.AppID, skew: cfg.TimestampSkew, now: now}
+	s := &Server{token: cfg.Token, appID: cfg.AppID, skew: cfg.TimestampSkew, now: now,
+		mode: ResolveMode(cfg.Mode, cfg.AESKey), account: cfg.AccountID}
+	switch s.mode {
+	case ModeNamePlain:
+	case ModeNameCompat, ModeNameSafe:
+		if cfg.AESKey == "" {
+			return nil, fmt.Errorf("wechat: mode %s needs an AES key", s.mode)
+		}
+	default:
+		return nil, fmt.Errorf("wechat: mode must be plain, compat or safe, got %q", cfg.Mode)
+	}
 	for _, k := range []struct{ name, v string }{{"AES key", cfg.AESKey}, {"previous AES key", cfg.PrevAESKey}} {
 		if k.v == "" {
 			continue
@@ -86,6 +131,9 @@ func NewServer(cfg Config, now func() time.Time) (*Server, error) {
 	}
 	return s, nil
 }
+
+// Mode is the effective webhook mode (plain, compat or safe).
+func (s *Server) Mode() string { return s.mode }
 
 // Verify answers WeChat's URL check (GET): it returns the echostr to send
 // back when signature and timestamp are right.
@@ -126,18 +174,30 @@ func (s *Server) Open(q url.Values, body []byte) (*Inbound, error) {
 	}
 	in := &Inbound{}
 	raw := body
-	switch et := q.Get("encrypt_type"); et {
-	case "", "raw":
-	case "aes":
-		// Compatible mode sends the plain fields beside Encrypt; only the
-		// signed ciphertext is trusted.
+	et := q.Get("encrypt_type")
+	switch et {
+	case "", "raw", "aes":
+	default:
+		return nil, fmt.Errorf("%w: unknown encrypt_type %q", ErrMalformed, et)
+	}
+	encrypted := et == "aes"
+	if s.mode == ModeNameSafe && !encrypted {
+		return nil, fmt.Errorf("%w: safe mode takes encrypted messages only (encrypt_type=aes)", ErrPlaintext)
+	}
+	var env encryptedEnvelope
+	if encrypted || s.mode == ModeNameCompat {
+		if err := xml.Unmarshal(body, &env); err != nil {
+			return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+		}
+		// Compatible mode: an Encrypt element is checked and used even
+		// when encrypt_type is missing, so a forged plain copy beside
+		// the ciphertext is never what the bot reads.
+		encrypted = encrypted || env.Encrypt != ""
+	}
+	if encrypted {
 		in.Safe = true
 		if len(s.keys) == 0 {
 			return nil, fmt.Errorf("%w: encrypted message but no AES key configured", ErrDecrypt)
-		}
-		var env encryptedEnvelope
-		if err := xml.Unmarshal(body, &env); err != nil {
-			return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
 		}
 		if env.Encrypt == "" {
 			return nil, fmt.Errorf("%w: envelope has no Encrypt", ErrMalformed)
@@ -145,13 +205,14 @@ func (s *Server) Open(q url.Values, body []byte) (*Inbound, error) {
 		if !sameSignature(q.Get("msg_signature"), sign(s.token, q.Get("timestamp"), q.Get("nonce"), env.Encrypt)) {
 			return nil, fmt.Errorf("%w: msg_signature", ErrSignature)
 		}
+		if s.account != "" && env.ToUserName != "" && env.ToUserName != s.account {
+			return nil, fmt.Errorf("%w: ToUserName is not the configured account id", ErrAccount)
+		}
 		var err error
 		raw, in.key, in.PrevKey, err = s.open(env.Encrypt)
 		if err != nil {
 			return nil, err
 		}
-	default:
-		return nil, fmt.Errorf("%w: unknown encrypt_type %q", ErrMalformed, et)
 	}
 
 	var mix message.MixMessage
@@ -160,6 +221,9 @@ func (s *Server) Open(q url.Values, body []byte) (*Inbound, error) {
 	}
 	if mix.FromUserName == "" || mix.ToUserName == "" || mix.MsgType == "" {
 		return nil, fmt.Errorf("%w: FromUserName, ToUserName and MsgType are required", ErrMalformed)
+	}
+	if s.account != "" && string(mix.ToUserName) != s.account {
+		return nil, fmt.Errorf("%w: ToUserName is not the configured account id", ErrAccount)
 	}
 	in.to, in.from = string(mix.ToUserName), string(mix.FromUserName)
 	in.Message = ToMessage(&mix)

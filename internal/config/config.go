@@ -34,6 +34,15 @@ type Config struct {
 	Broadcast      Broadcast `yaml:"broadcast" envPrefix:"BROADCAST_"`
 	Stats          Stats     `yaml:"stats" envPrefix:"STATS_"`
 	Match          Match     `yaml:"match" envPrefix:"MATCH_"`
+	Readiness      Readiness `yaml:"readiness" envPrefix:"READINESS_"`
+}
+
+// Readiness settings of /readyz.
+type Readiness struct {
+	// RequireRedis makes /readyz fail while Redis is unavailable. Off by
+	// default: the bot answers without Redis (no sessions), and a Redis
+	// blip must not take every replica out of the load balancer.
+	RequireRedis bool `yaml:"require_redis" env:"REQUIRE_REDIS"`
 }
 
 // Log settings.
@@ -61,6 +70,8 @@ type WeChat struct {
 	AESKey        string        `yaml:"-" env:"AES_KEY,unset"`               // secret: EncodingAESKey (43 chars)
 	PrevAESKey    string        `yaml:"-" env:"PREV_AES_KEY,unset"`          // secret: the previous EncodingAESKey, during rotation
 	AccountType   string        `yaml:"account_type" env:"ACCOUNT_TYPE"`     // subscription (订阅号) or service (服务号)
+	Mode          string        `yaml:"mode" env:"MODE"`                     // plain, compat or safe; "" = safe with an AES key, plain without
+	AccountID     string        `yaml:"account_id" env:"ACCOUNT_ID"`         // original id (gh_…); messages to another ToUserName get 403
 	TimestampSkew time.Duration `yaml:"timestamp_skew" env:"TIMESTAMP_SKEW"` // replay window
 	MaxBody       int64         `yaml:"max_body" env:"MAX_BODY"`             // bytes
 	ReplyDeadline time.Duration `yaml:"reply_deadline" env:"REPLY_DEADLINE"` // whole handling, well inside WeChat's 5 s
@@ -108,6 +119,9 @@ type Broadcast struct {
 	PreviewOpenIDs []string `yaml:"preview_openids" env:"PREVIEW_OPENIDS"`
 	RatePerSecond  int      `yaml:"rate_per_second" env:"RATE_PER_SECOND"`
 	Workers        int      `yaml:"workers" env:"WORKERS"`
+	// SendIgnoreReprint: a 图文 mass send goes out even when WeChat's
+	// originality check judges the notice a reprint (send_ignore_reprint).
+	SendIgnoreReprint bool `yaml:"send_ignore_reprint" env:"SEND_IGNORE_REPRINT"`
 }
 
 // Match tunes when the bot answers, lists choices or says it does not know.
@@ -168,7 +182,7 @@ func Default() Config {
 			StoreTimeout:    300 * time.Millisecond,
 			Menu:            "configs/menu.yaml",
 		},
-		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2},
+		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2, SendIgnoreReprint: true},
 		Stats:     Stats{Retention: 90 * 24 * time.Hour},
 		Match:     Match{Threshold: 0.50, ChoiceMargin: 0.035, CacheSize: 4096},
 	}
@@ -270,6 +284,15 @@ func (c Config) Validate() error {
 			bad(name, "an EncodingAESKey has 43 characters, this one has %d", len(k))
 		}
 	}
+	switch c.WeChat.Mode {
+	case "", "plain":
+	case "compat", "safe":
+		if c.WeChat.AESKey == "" {
+			bad("wechat.mode", "%s needs EDUBOT_WECHAT_AES_KEY", c.WeChat.Mode)
+		}
+	default:
+		bad("wechat.mode", "must be plain, compat or safe (or empty: safe with an AES key), got %q", c.WeChat.Mode)
+	}
 	switch c.WeChat.AccountType {
 	case "subscription", "service":
 	default:
@@ -332,6 +355,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("redis_addrs", c.Redis.Addrs),
 		slog.String("app_id", c.WeChat.AppID),
 		slog.Bool("dev_keys", c.WeChat.DevKeys),
+		slog.String("wechat_mode", c.WeChat.Mode),
 		slog.Int("admin_tokens", len(c.Admin.Tokens)),
 	)
 }

@@ -25,7 +25,9 @@ const (
 	OutcomeSuccess      = "success"       // a message answered with "success" (nothing to say)
 	OutcomeVerified     = "verified"      // GET URL verification answered with echostr
 	OutcomeBadSignature = "bad_signature" // 403
-	OutcomeReplay       = "replay"        // 403: timestamp outside the window
+	OutcomeReplay       = "replay"        // 403: timestamp outside the window, or a signature reused for another body
+	OutcomePlaintext    = "plaintext"     // 403: a plaintext message in safe mode
+	OutcomeWrongAccount = "wrong_account" // 403: ToUserName is not the configured account id
 	OutcomeTooLarge     = "too_large"     // 413
 	OutcomeMalformed    = "malformed"     // 400: bad XML or missing fields
 	OutcomeDecrypt      = "decrypt"       // 400: decryption failed with every key

@@ -20,6 +20,7 @@ var (
 	ErrMassQuota       = errors.New("no mass-send quota left (45028)")
 	ErrClientMsgIDUsed = errors.New("clientmsgid already used: the mass send was made before (45065)")
 	ErrInvalidTag      = errors.New("no such user tag (45159)")
+	ErrInvalidMedia    = errors.New("invalid media_id (40007): the draft or its cover is unknown to WeChat")
 )
 
 var codeErrors = map[int]error{
@@ -34,6 +35,7 @@ var codeErrors = map[int]error{
 	45028: ErrMassQuota,
 	45065: ErrClientMsgIDUsed,
 	45159: ErrInvalidTag,
+	40007: ErrInvalidMedia,
 }
 
 // APIError is a non-zero errcode from WeChat.

@@ -1,6 +1,7 @@
 // Package wxfake is a fake of the WeChat Official Account API for tests and
 // local trials: the endpoints edubot calls (token, stable_token, custom
-// send, mass send/preview/get, tags, menu create/get, media/uploadimg), with
+// send, mass send/preview/get as text or 图文 (mpnews), drafts, thumb
+// material, tags, menu create/get, media/uploadimg), with
 // WeChat's documented request validation, error codes, token expiry and
 // quotas. It records every call it receives so tests can assert on exactly
 // what WeChat would have been sent, and lets tests set who messaged when,
@@ -57,6 +58,12 @@ const (
 	CodeInvalidTag      = 45159
 	CodeUnauthorized    = 48001
 	CodeUnknownMsgID    = 40007
+	CodeInvalidMedia    = 40007 // invalid media_id (a draft or thumb the account does not have)
+	CodeInvalidFileType = 40005
+	CodeInvalidSize     = 40009
+	CodeContentSize     = 45002 // article content over 20,000 characters
+	CodeTitleSize       = 45003 // title over 64 characters
+	CodeDigestSize      = 45004 // digest over 120 characters
 )
 
 // Limits WeChat applies (FACTS.md).
@@ -104,6 +111,12 @@ type Mass struct {
 	Recipients  []string        `json:"recipients"`
 	Body        json.RawMessage `json:"body"`
 	At          time.Time       `json:"at"`
+	MsgType     string          `json:"msgtype"`            // text or mpnews
+	MediaID     string          `json:"media_id,omitempty"` // mpnews: the draft
+	// IgnoreReprint is send_ignore_reprint; Reprint that the draft was
+	// judged a reprint (MarkReprint), which stops the send unless ignored.
+	IgnoreReprint bool `json:"send_ignore_reprint,omitempty"`
+	Reprint       bool `json:"reprint,omitempty"`
 }
 
 // MassResult is what WeChat's MASSSENDJOBFINISH event would report.
@@ -149,6 +162,9 @@ type Server struct {
 	unauthorized map[string]bool
 	apiQuota     map[string]int // path → calls left (absent = unlimited)
 	hook         func(Call)
+	drafts       map[string]*Draft
+	thumbs       map[string]bool // thumb media_ids
+	reprints     map[string]bool // draft media_ids judged reprints
 }
 
 // New starts a fake on a local port. Close it when done.
@@ -195,6 +211,9 @@ func NewUnstarted(cfg Config) *Server {
 		inject:       map[string][]int{},
 		unauthorized: map[string]bool{},
 		apiQuota:     map[string]int{},
+		drafts:       map[string]*Draft{},
+		thumbs:       map[string]bool{},
+		reprints:     map[string]bool{},
 	}
 }
 
@@ -365,6 +384,10 @@ func (s *Server) FinishMass(msgID int64) (MassResult, bool) {
 	for _, m := range s.masses {
 		if m.MsgID == msgID {
 			n := len(m.Recipients)
+			if m.Reprint && !m.IgnoreReprint {
+				// 原创校验: judged a reprint, and the sender chose not to send then.
+				return MassResult{MsgID: msgID, Status: "err(30003)", TotalCount: n, FilterCount: n, ErrorCount: n}, true
+			}
 			return MassResult{MsgID: msgID, Status: "send success", TotalCount: n, FilterCount: n, SentCount: n}, true
 		}
 	}
@@ -392,6 +415,8 @@ const (
 	PathMenuCreate  = "/cgi-bin/menu/create"
 	PathMenuGet     = "/cgi-bin/menu/get"
 	PathUploadImg   = "/cgi-bin/media/uploadimg"
+	PathAddMaterial = "/cgi-bin/material/add_material"
+	PathDraftAdd    = "/cgi-bin/draft/add"
 )
 
 type reply map[string]any
@@ -407,7 +432,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.control(w, r)
 		return
 	}
-	if r.URL.Path == PathUploadImg {
+	if r.URL.Path == PathUploadImg || r.URL.Path == PathAddMaterial {
 		s.serveUpload(w, r)
 		return
 	}
@@ -457,6 +482,7 @@ func (s *Server) handle(method, path string, q url.Values, body []byte) reply {
 		PathTagsGet:     func([]byte) reply { return s.tagsGet() },
 		PathMenuCreate:  s.menuCreate,
 		PathMenuGet:     func([]byte) reply { return s.menuGet() },
+		PathDraftAdd:    s.draftAdd,
 	}
 	h, ok := handlers[path]
 	if !ok {
@@ -465,6 +491,17 @@ func (s *Server) handle(method, path string, q url.Values, body []byte) reply {
 	if rep := s.checkToken(q.Get("access_token")); rep != nil {
 		return rep
 	}
+	if rep := s.quota(path); rep != nil {
+		return rep
+	}
+	if method != http.MethodPost && path != PathTagsGet && path != PathMenuGet {
+		return errReply(CodeDataFormat, "data format error: POST required")
+	}
+	return h(body)
+}
+
+// quota applies SetAPIQuota and InjectError to one call (s.mu held).
+func (s *Server) quota(path string) reply {
 	if s.unauthorized[path] {
 		return errReply(CodeUnauthorized, "api unauthorized")
 	}
@@ -478,10 +515,7 @@ func (s *Server) handle(method, path string, q url.Values, body []byte) reply {
 		s.inject[path] = codes[1:]
 		return errReply(codes[0], "injected error")
 	}
-	if method != http.MethodPost && path != PathTagsGet && path != PathMenuGet {
-		return errReply(CodeDataFormat, "data format error: POST required")
-	}
-	return h(body)
+	return nil
 }
 
 func (s *Server) checkToken(v string) reply {
@@ -638,7 +672,8 @@ type massRequest struct {
 	MpNews *struct {
 		MediaID string `json:"media_id"`
 	} `json:"mpnews"`
-	ClientMsgID string `json:"clientmsgid"`
+	ClientMsgID       string `json:"clientmsgid"`
+	SendIgnoreReprint int    `json:"send_ignore_reprint"`
 }
 
 func (m massRequest) check() reply {
@@ -688,6 +723,9 @@ func (s *Server) massSendAll(body []byte) reply {
 	if rep := req.check(); rep != nil {
 		return rep
 	}
+	if rep := s.checkDraft(req); rep != nil {
+		return rep
+	}
 	if !req.Filter.IsToAll && req.Filter.TagID == nil {
 		return errReply(CodeDataFormat, "data format error: tag_id required unless is_to_all")
 	}
@@ -702,7 +740,10 @@ func (s *Server) massSendAll(body []byte) reply {
 		}
 	}
 	var recipients []string
-	m := &Mass{ClientMsgID: req.ClientMsgID, ToAll: req.Filter.IsToAll, Body: json.RawMessage(body)}
+	m := &Mass{ClientMsgID: req.ClientMsgID, ToAll: req.Filter.IsToAll, Body: json.RawMessage(body), MsgType: req.MsgType}
+	if req.MsgType == "mpnews" {
+		m.MediaID, m.IgnoreReprint, m.Reprint = req.MpNews.MediaID, req.SendIgnoreReprint == 1, s.reprints[req.MpNews.MediaID]
+	}
 	if !req.Filter.IsToAll {
 		m.TagID = *req.Filter.TagID
 		if _, ok := s.tags[m.TagID]; !ok {
@@ -733,6 +774,9 @@ func (s *Server) massPreview(body []byte) reply {
 		return errReply(CodeDataFormat, "data format error")
 	}
 	if rep := req.check(); rep != nil {
+		return rep
+	}
+	if rep := s.checkDraft(req); rep != nil {
 		return rep
 	}
 	if s.followers[req.ToUser] == nil {
@@ -845,31 +889,54 @@ func (s *Server) menuCreate(body []byte) reply {
 	return reply{"errcode": 0, "errmsg": "ok"}
 }
 
-// serveUpload is media/uploadimg: one jpg or png of at most 1 MB in the
-// multipart field "media"; the reply is the image's URL.
+// serveUpload is media/uploadimg (one jpg or png of at most 1 MB in the
+// multipart field "media"; the reply is the image's URL) and
+// material/add_material (type thumb: a jpg of at most 64 KB; type image:
+// jpg or png of at most 10 MB; the reply is a media_id and URL).
 func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	var rep reply
 	var size int64
+	material := r.URL.Path == PathAddMaterial
+	kind := r.URL.Query().Get("type")
 	s.mu.Lock()
 	if s.blockedIP {
 		rep = errReply(CodeIPNotWhitelist, "invalid ip 127.0.0.1, not in whitelist")
 	} else if rep = s.checkToken(r.URL.Query().Get("access_token")); rep == nil {
+		rep = s.quota(r.URL.Path)
+	}
+	if rep == nil {
 		s.mu.Unlock()
 		f, hdr, err := r.FormFile("media")
 		s.mu.Lock()
+		limit, types := int64(1<<20), map[string]bool{"image/jpeg": true, "image/png": true}
+		if material && kind == "thumb" {
+			limit, types = 64<<10, map[string]bool{"image/jpeg": true}
+		} else if material {
+			limit = 10 << 20
+		}
 		switch {
+		case material && kind != "thumb" && kind != "image":
+			rep = errReply(CodeInvalidFileType, "invalid media type (the fake takes thumb and image)")
 		case err != nil:
 			rep = errReply(CodeDataFormat, "media file missing")
-		case hdr.Size > 1<<20:
-			rep = errReply(40009, "invalid image size")
+		case hdr.Size > limit:
+			rep = errReply(CodeInvalidSize, "invalid image size")
 		default:
 			head := make([]byte, 8)
 			n, _ := io.ReadFull(f, head)
 			size = hdr.Size
-			if ct := http.DetectContentType(head[:n]); ct != "image/jpeg" && ct != "image/png" {
-				rep = errReply(40005, "invalid file type")
-			} else {
-				rep = reply{"url": "http://mmbiz.qpic.cn/fake/" + randHex(8) + "/0"}
+			url := "http://mmbiz.qpic.cn/fake/" + randHex(8) + "/0"
+			switch {
+			case !types[http.DetectContentType(head[:n])]:
+				rep = errReply(CodeInvalidFileType, "invalid file type")
+			case material:
+				id := "FAKE_MEDIA_" + randHex(12)
+				if kind == "thumb" {
+					s.thumbs[id] = true
+				}
+				rep = reply{"media_id": id, "url": url}
+			default:
+				rep = reply{"url": url}
 			}
 		}
 		if f != nil {
@@ -921,6 +988,8 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 		_ = enc.Encode(map[string]bool{"expired": true})
 	case "/_fake/masses":
 		_ = enc.Encode(s.Masses())
+	case "/_fake/drafts":
+		_ = enc.Encode(s.Drafts())
 	case "/_fake/menu":
 		_, _ = w.Write(append(s.Menu(), '\n'))
 	default:

@@ -28,6 +28,9 @@ var stopwords string
 //go:embed regions.txt
 var regions string
 
+//go:embed dialect.txt
+var dialect string
+
 //go:embed spoken.txt
 var spoken string
 
@@ -68,6 +71,24 @@ func Spoken() map[string]string {
 		}
 		for _, f := range strings.Fields(forms) {
 			out[f] = strings.TrimSpace(word)
+		}
+	}
+	return out
+}
+
+// Dialect returns dialect words and the Mandarin they are read as
+// (返学 → 上学, 几时 → 什么时候).
+func Dialect() map[string]string {
+	out := map[string]string{}
+	for _, line := range lines(dialect) {
+		word, forms, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		for _, f := range strings.Fields(forms) {
+			if f != strings.TrimSpace(word) {
+				out[f] = strings.TrimSpace(word)
+			}
 		}
 	}
 	return out
