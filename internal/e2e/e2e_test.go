@@ -146,10 +146,10 @@ func edubot(t *testing.T, name, prefix, wxBase string, extra ...string) *proc {
 		"EDUBOT_CONFIG=",
 		"EDUBOT_CONTENT=" + filepath.Join(repoRoot(t), "bot", "testdata", "content"),
 		"EDUBOT_ADMIN_TOKENS=e2e:publisher:" + adminToken,
+		"EDUBOT_WECHAT_APP_ID=" + appID,
 	}
 	if wxBase != "" {
-		env = append(env, "EDUBOT_WECHAT_API_BASE="+wxBase, "EDUBOT_WECHAT_APP_ID="+appID,
-			"EDUBOT_WECHAT_APP_SECRET="+appSecret, "EDUBOT_WECHAT_API_TIMEOUT=2s",
+		env = append(env, "EDUBOT_WECHAT_API_BASE="+wxBase, "EDUBOT_WECHAT_APP_SECRET="+appSecret, "EDUBOT_WECHAT_API_TIMEOUT=2s",
 			"EDUBOT_BROADCAST_CLAIM_IDLE=2s", "EDUBOT_BROADCAST_RATE_PER_SECOND=25")
 	}
 	p := start(t, name, append(env, extra...), "serve")
