@@ -102,21 +102,45 @@ const (
 	AnswerFAQ      = "faq"
 	AnswerNotice   = "notice"
 	AnswerChoices  = "choices"
+	AnswerSuggest  = "suggest" // "did you mean": a short list below the confident threshold
 	AnswerFallback = "fallback"
 	AnswerDialog   = "dialog" // profile, subscriptions, paging, clarifying, hand-off…
 	AnswerEvent    = "event"  // welcome, menu click, media, …
 	AnswerNone     = "none"   // nothing said ("success")
+	// AnswerOutOfScope: the message is not for the bureau's content (about
+	// the bot, one person's records, another service or another city); the
+	// reply says so kindly and where to ask.
+	AnswerOutOfScope = "out_of_scope"
 )
 
 // Interfaces the bot needs from other parts, declared here where they are
 // used (implementations: stats/, broadcast/).
 
 // Recorder keeps what people asked, for the staff's statistics: every
-// answer's ids and every fallback's normalised text. user is the openid;
-// implementations must store only a hash of it. Failures are the
-// recorder's to log; they never change the reply.
+// answer's ids, every fallback's and every "did you mean" offer's question
+// as the person typed it (text; staff read it, so not a normalised form
+// nobody typed). user is the openid; implementations must store only a
+// hash of it. Failures are the recorder's to log; they never change the
+// reply.
 type Recorder interface {
-	Record(ctx context.Context, user, normalized string, r Reply, at time.Time)
+	Record(ctx context.Context, user, text string, r Reply, at time.Time)
+}
+
+// PickRecorder is implemented by recorders that also keep which item of a
+// numbered list a person opened: a pick is evidence that the question
+// means that item (staff may add it to the FAQ as an alternate).
+type PickRecorder interface {
+	Picked(ctx context.Context, user string, p Pick, at time.Time)
+}
+
+// Pick is one item opened from a numbered list.
+type Pick struct {
+	Query      string   `json:"query"`      // the question the list answered, as the person typed it
+	Normalized string   `json:"normalized"` // its normalised form: picks are counted per (Normalized, ID)
+	Offered    []string `json:"offered"`    // ids of the list, in order
+	ID         string   `json:"id"`         // the item opened
+	Position   int      `json:"position"`   // its number in the list, from 1
+	Suggest    bool     `json:"suggest"`    // the list was a "did you mean" (猜你想问)
 }
 
 // MassResultSink receives WeChat's MASSSENDJOBFINISH counts for a

@@ -19,6 +19,9 @@ type Config struct {
 	Hotline  string // phone number (and hours) for people
 	Welcome  string // reply to subscribe; "" = a default naming what to ask
 	Fallback string // reply when nothing answers; "" = a default with hotline and hand-off
+	// Scope: replies to messages that are not for the content (about the
+	// bot, personal records, other services, other places); "" = defaults.
+	Scope ScopeTexts
 
 	// Clicks maps a CLICK key to a content id (notice, FAQ or rule), to
 	// "action:NAME" (see menu.Actions) or to "text:QUERY" (answered as if
@@ -97,6 +100,7 @@ func (c Config) withDefaults() Config {
 		c.Welcome = fmt.Sprintf("欢迎关注%s！\n我可以回答开学放假、招生报名、考试安排、学生资助等问题，直接发文字问我就行。\n"+
 			"· 告诉我“我是××县的家长”“孩子读初二”，回答会更准确；\n· 回复“订阅”可订阅通知；\n· 回复“人工”联系工作人员。", c.Name)
 	}
+	c.Scope = c.Scope.withDefaults()
 	if c.Fallback == "" {
 		c.Fallback = fmt.Sprintf("抱歉，这个问题我暂时答不上来。\n您可以换个说法再问，或者问问开学、招生、考试、资助等事项。\n"+
 			"咨询电话：%s\n回复“人工”可联系工作人员。", c.Hotline)
@@ -132,6 +136,7 @@ func FromConfig(c config.Bot, deadline time.Duration, m *menu.Menu) (Config, err
 	}
 	cfg := Config{
 		Name: c.Name, Hotline: c.Hotline, Welcome: c.Welcome, Fallback: c.Fallback,
+		Scope:      ScopeTexts{AboutBot: c.AboutBot, Personal: c.Personal, OtherService: c.OtherService, OtherPlace: c.OtherPlace},
 		Clicks:     clicks,
 		SessionTTL: c.SessionTTL, ContextTTL: c.ContextTTL, ProfileTTL: c.ProfileTTL,
 		DedupTTL: c.DedupTTL, HandoffTTL: c.HandoffTTL, SubscriptionTTL: c.SubscriptionTTL,

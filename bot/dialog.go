@@ -29,7 +29,9 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 		b.log.Error("bot: cannot answer", "err", errNoMatcher)
 		return b.fallback()
 	}
+	// The message is analysed once; every decision of the turn reads it.
 	a := b.m.Analyze(text)
+	t.typed = text
 	c := compact(text)
 	st := t.load(ctx)
 
@@ -69,7 +71,7 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 		sess.Note = false // a greeting is not a message for staff
 	}
 	if sess.Clarify != nil {
-		if r, ok := t.resolveClarify(ctx, sess, text, c); ok {
+		if r, ok := t.resolveClarify(ctx, sess, a, c); ok {
 			return r
 		}
 		sess.Clarify = nil // not an answer to the question: ask once only
@@ -81,7 +83,7 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 	// What the user says about themselves is remembered; it ranks answers
 	// from the next question on, so this one is answered as it stands.
 	prof := st.Profile
-	if upd, pure := detectProfile(text, c, a); !upd.Empty() {
+	if upd, pure := detectProfile(c, a); !upd.Empty() {
 		t.saveProfile(ctx, merge(prof, upd))
 		if pure {
 			return t.profileSaved(upd)
@@ -89,100 +91,88 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 	}
 
 	q := search.Query{Text: text, Now: t.now, Region: prof.Region, Grade: prof.Grade, Role: prof.Role}
-	if region, grade, ok := t.followUp(sess, a, c); ok {
+	asked := text
+	if region, grade, ok := followUp(sess, a); ok {
+		// 那惠来呢: the last topic with this region or grade. Nobody typed
+		// the question matched, so a pick from its list is not evidence.
 		region, grade = orElse(region, sess.Region), orElse(grade, sess.Grade)
-		q.Text = region + grade + sess.Topic
+		q.Text = strings.Join(slices.DeleteFunc([]string{region, grade, sess.Topic}, func(s string) bool { return s == "" }), " ")
 		q.Region, q.Grade = orElse(region, q.Region), orElse(grade, q.Grade)
-		a = b.m.Analyze(q.Text)
+		asked = ""
 	}
-	return t.ask(ctx, q, a, true)
+	return t.ask(ctx, q, asked, true)
 }
 
 // ask matches q and answers; with mayClarify a split by region or grade
 // that neither the message nor the profile settles is asked about first.
-func (t *turn) ask(ctx context.Context, q search.Query, a search.Analysis, mayClarify bool) Reply {
+// asked is q's text as the person typed it ("" when the bot composed it).
+func (t *turn) ask(ctx context.Context, q search.Query, asked string, mayClarify bool) Reply {
 	b := t.b
 	res := b.m.Match(ctx, q)
-	next := Session{Query: q.Text, Topic: t.topicOf(q.Text, res.Analysis), Region: first(res.Analysis.Regions), Grade: first(res.Analysis.Grades)}
-	if next.Topic == "" {
-		next.Topic = t.topicOf(q.Text, a)
+	an := res.Analysis
+	next := Session{Query: q.Text, Topic: topicOf(an), Region: first(an.Regions), Grade: first(an.Grades)}
+	said := orElse(asked, t.typed) // what the statistics show staff
+	if r, ok := t.outOfScope(ctx, res); ok {
+		t.saveSession(ctx, next)
+		t.record(ctx, said, r)
+		return r
 	}
 	if mayClarify && res.Decision == search.Choices {
 		if cl := t.clarifying(res, q); cl != nil {
 			next.Clarify = cl
 			t.saveSession(ctx, next)
 			r := clarifyReply(cl)
-			t.record(ctx, res.Analysis.Normalized, r)
+			t.record(ctx, said, r)
 			return r
 		}
 	}
 	r, list := b.renderResult(res, t.now)
 	next.List = list
-	if r.Answer == AnswerChoices {
+	switch r.Answer {
+	case AnswerChoices:
 		next.Shown = min(PageSize, len(list))
+		next.Asked, next.Norm = asked, an.Normalized
+	case AnswerSuggest:
+		next.Shown, next.Suggest = len(list), true
+		next.Asked, next.Norm = asked, an.Normalized
+	}
+	if asked == "" {
+		next.Norm = ""
 	}
 	t.saveSession(ctx, next)
-	t.record(ctx, res.Analysis.Normalized, r)
+	t.record(ctx, said, r)
 	return r
 }
 
-func (t *turn) record(ctx context.Context, normalized string, r Reply) {
+func (t *turn) record(ctx context.Context, text string, r Reply) {
 	if t.b.rec != nil && t.m.User != "" {
-		t.b.rec.Record(ctx, t.m.User, normalized, r, t.now)
+		t.b.rec.Record(ctx, t.m.User, strings.TrimSpace(text), r, t.now)
 	}
 }
 
-// topicOf is a question without its region and grade words: what a
-// follow-up such as 那惠来呢 keeps.
-func (t *turn) topicOf(text string, a search.Analysis) string {
-	c := compact(text)
-	return strip(c, t.facetWords(c, a))
-}
-
-// facetWords are the words of c that name a region or a grade: the
-// canonical names, their short forms, grade words, and the matcher's
-// tokens that it reads as a region or grade (市区, 七年级, …). A token's
-// reading is kept for the turn: a follow-up check and the topic of the
-// answer look at the same tokens.
-func (t *turn) facetWords(c string, a search.Analysis) []string {
+// topicOf is what a follow-up such as 那惠来呢 keeps of a question: the
+// matcher's meaningful tokens, which leave out the regions it read, without
+// the grades. Spaces keep the words apart when the topic is matched again.
+func topicOf(a search.Analysis) string {
 	var words []string
-	for _, r := range a.Regions {
-		words = append(words, regionForms(r)...)
-	}
-	words = append(words, a.Grades...)
-	words = append(words, gradeWords(c)...)
 	for _, tok := range a.Tokens {
-		if utf8.RuneCountInString(tok) > 4 {
-			continue // a phrase that merely contains a region or grade
-		}
-		is, ok := t.facets[tok]
-		if !ok {
-			ta := t.b.m.Analyze(tok)
-			is = len(ta.Regions) > 0 || len(ta.Grades) > 0
-			if t.facets == nil {
-				t.facets = map[string]bool{}
-			}
-			t.facets[tok] = is
-		}
-		if is {
-			words = append(words, compact(tok))
+		if !slices.Contains(a.Grades, tok) {
+			words = append(words, tok)
 		}
 	}
-	return words
+	return strings.Join(words, " ")
 }
 
 // followUp recognises a message that only names a region and/or a grade
-// (那惠来呢, 初一呢) while a topic is in context.
-func (t *turn) followUp(sess Session, a search.Analysis, c string) (region, grade string, ok bool) {
+// (那惠来呢, 初一呢, 北川羌族自治县的呢) while a topic is in context: the
+// matcher read a region or grade, and nothing else it found meaningful is
+// left.
+func followUp(sess Session, a search.Analysis) (region, grade string, ok bool) {
 	if sess.Topic == "" || (len(a.Regions) == 0 && len(a.Grades) == 0) {
 		return "", "", false
 	}
-	rest := strip(strip(c, t.facetWords(c, a)), followFiller)
-	if rest != "" {
-		// What is left may still be a region or grade the matcher knows
-		// by another name (市区): then it is short and reads as one.
-		ra := t.b.m.Analyze(rest)
-		if utf8.RuneCountInString(rest) > 4 || (len(ra.Regions) == 0 && len(ra.Grades) == 0) {
+	for _, tok := range a.Tokens {
+		if !slices.Contains(a.Grades, tok) && !slices.Contains(followFiller, tok) {
 			return "", "", false
 		}
 	}
@@ -266,7 +256,7 @@ func clarifyReply(cl *Clarify) Reply {
 // resolveClarify takes the answer to a clarifying question (a number or
 // the region/grade itself), remembers it in the profile, and answers the
 // original question.
-func (t *turn) resolveClarify(ctx context.Context, sess Session, text, c string) (Reply, bool) {
+func (t *turn) resolveClarify(ctx context.Context, sess Session, a search.Analysis, c string) (Reply, bool) {
 	cl := sess.Clarify
 	chosen := ""
 	if n, ok := parseChoice(c); ok {
@@ -275,13 +265,12 @@ func (t *turn) resolveClarify(ctx context.Context, sess Session, text, c string)
 		}
 		chosen = cl.Options[n-1]
 	} else {
-		a := t.b.m.Analyze(text)
 		named := a.Regions
 		if cl.Dim == "grade" {
 			named = a.Grades
 		}
 		for _, o := range cl.Options {
-			if slices.Contains(named, o) || c == o || slices.Contains(regionForms(o), c) {
+			if slices.Contains(named, o) || c == o {
 				chosen = o
 				break
 			}
@@ -309,18 +298,18 @@ func (t *turn) resolveClarify(ctx context.Context, sess Session, text, c string)
 	}
 	if len(match) == 1 {
 		if r, ok := t.b.renderItem(match[0].Kind, match[0].ID, t.now); ok {
-			next := Session{Query: cl.Query, Topic: t.topicOf(cl.Query, t.b.m.Analyze(cl.Query))}
+			next := Session{Query: cl.Query, Topic: sess.Topic} // the topic of cl.Query, saved with the question
 			if cl.Dim == "region" {
 				next.Region = chosen
 			} else {
 				next.Grade = chosen
 			}
 			t.saveSession(ctx, next)
-			t.record(ctx, compact(cl.Query), r)
+			t.record(ctx, cl.Query, r)
 			return r, true
 		}
 	}
-	return t.ask(ctx, q, t.b.m.Analyze(cl.Query), false), true
+	return t.ask(ctx, q, cl.Query, false), true
 }
 
 // choose opens the n-th item of the list shown last.
@@ -340,7 +329,14 @@ func (t *turn) choose(ctx context.Context, sess Session, n int) Reply {
 		return t.text(AnswerDialog, "这条内容已经更新或下线了，请直接输入您的问题。")
 	}
 	t.saveSession(ctx, sess) // keep the list: the user may open another
-	t.record(ctx, compact(sess.Query), r)
+	t.record(ctx, orElse(sess.Asked, sess.Query), r)
+	if pr, ok := t.b.rec.(PickRecorder); ok && sess.Asked != "" && t.m.User != "" {
+		p := Pick{Query: sess.Asked, Normalized: sess.Norm, ID: it.ID, Position: n, Suggest: sess.Suggest}
+		for _, o := range sess.List[:min(sess.Shown, len(sess.List))] {
+			p.Offered = append(p.Offered, o.ID)
+		}
+		pr.Picked(ctx, t.m.User, p, t.now)
+	}
 	return r
 }
 
@@ -363,8 +359,9 @@ func (t *turn) more(ctx context.Context, sess Session) Reply {
 }
 
 // detectProfile finds what a user says about themselves (我是普宁的家长,
-// 孩子读初二). pure reports that the message says nothing else.
-func detectProfile(text, c string, a search.Analysis) (Profile, bool) {
+// 孩子读初二): the region, grade and role the matcher read, when the message
+// speaks of the user. pure reports that the message says nothing else.
+func detectProfile(c string, a search.Analysis) (Profile, bool) {
 	marked := false
 	for _, m := range profileMarkers {
 		if strings.Contains(c, m) {
@@ -383,26 +380,15 @@ func detectProfile(text, c string, a search.Analysis) (Profile, bool) {
 		p.Grade = a.Grades[0]
 	}
 	p.Role = a.Role
-	var words []string
-	for _, rw := range roleWords {
-		if strings.Contains(c, rw.word) {
-			words = append(words, rw.word)
-			if p.Role == "" && (strings.Contains(c, "我是") || strings.Contains(c, "我们是")) {
-				p.Role = rw.role
-			}
-		}
-	}
 	if p.Empty() {
 		return p, false
 	}
-	for _, r := range a.Regions {
-		words = append(words, regionForms(r)...)
+	for _, tok := range a.Tokens {
+		if !slices.Contains(a.Grades, tok) && !slices.Contains(selfWords, tok) {
+			return p, false
+		}
 	}
-	words = append(words, a.Grades...)
-	words = append(words, gradeWords(c)...)
-	words = append(words, profileMarkers...)
-	rest := strip(strip(c, words), profileFiller)
-	return p, rest == ""
+	return p, true
 }
 
 func merge(p, upd Profile) Profile {
@@ -574,7 +560,7 @@ func (t *turn) handoff(ctx context.Context, sess Session, viaClick bool) Reply {
 		}
 		return Reply{Kind: ReplyTransfer, Answer: AnswerDialog}
 	}
-	if sess.Query != "" && t.b.m != nil && !t.b.m.Analyze(sess.Query).Empty {
+	if sess.Query != "" && (sess.Topic != "" || sess.Region != "" || sess.Grade != "") { // a question, not a greeting
 		t.call(ctx, "leave note", func(ctx context.Context) error {
 			return t.st.LeaveNote(ctx, t.m.User, Note{Text: sess.Query, At: t.now}, cfg.NoteTTL)
 		})
@@ -647,8 +633,9 @@ func (t *turn) click(ctx context.Context) Reply {
 			return b.fallback()
 		}
 		q := strings.TrimPrefix(v, "text:")
+		t.typed = q
 		return t.ask(ctx, search.Query{Text: q, Now: t.now, Region: st.Profile.Region, Grade: st.Profile.Grade, Role: st.Profile.Role},
-			b.m.Analyze(q), true)
+			q, true)
 	}
 	if b.m != nil {
 		if r, ok := b.renderByID(v, t.now); ok {

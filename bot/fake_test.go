@@ -19,6 +19,7 @@ import (
 	"github.com/gdjysjyj/edubot/content"
 	"github.com/gdjysjyj/edubot/content/search"
 	"github.com/gdjysjyj/edubot/internal/testredis"
+	"github.com/gdjysjyj/edubot/stats"
 )
 
 // fakeMatcher is a small, predictable stand-in for search.Engine: bigram
@@ -60,6 +61,25 @@ func fold(s string) string {
 	return sb.String()
 }
 
+// fakeFloor is the fake's lower bound of a "did you mean" (its threshold
+// to answer is 0.5).
+const fakeFloor = 0.4
+
+// fakeStop are words the fake reads as carrying no meaning, as the real
+// engine's stop words and filler do.
+var fakeStop = []string{"如果是", "我们是", "那么", "我是", "那", "呢", "的", "吗", "是", "啊", "呀", "读"}
+
+// fakeScope is the fake's small vocabulary for messages not for the content.
+var fakeScope = []struct {
+	word  string
+	scope search.Scope
+}{
+	{"你是谁", search.AboutBot}, {"机器人", search.AboutBot}, {"成绩", search.Personal}, {"电话", search.Personal},
+	{"驾校", search.OtherService}, {"社保", search.OtherService}, {"北京", search.OtherPlace}, {"深圳", search.OtherPlace},
+}
+
+// Analyze reads like the real engine: regions are taken out of the tokens,
+// grades are tokens of their own, filler is dropped.
 func (f *fakeMatcher) Analyze(text string) search.Analysis {
 	n := fold(text)
 	a := search.Analysis{Normalized: n, Empty: n == "" || n == "你好" || n == "您好" || n == "在吗"}
@@ -69,23 +89,31 @@ func (f *fakeMatcher) Analyze(text string) search.Analysis {
 			if !slices.Contains(a.Regions, r.canon) {
 				a.Regions = append(a.Regions, r.canon)
 			}
-			a.Tokens = append(a.Tokens, r.alias)
-			rest = strings.ReplaceAll(rest, r.alias, "")
+			rest = strings.ReplaceAll(rest, r.alias, " ")
 		}
-	}
-	if rest != "" {
-		a.Tokens = append(a.Tokens, rest)
 	}
 	for _, g := range fakeGradeRe.FindAllString(n, -1) {
 		if !slices.Contains(a.Grades, g) {
 			a.Grades = append(a.Grades, g)
+			a.Tokens = append(a.Tokens, g)
 		}
 	}
+	rest = fakeGradeRe.ReplaceAllString(rest, " ")
+	for _, w := range fakeStop {
+		rest = strings.ReplaceAll(rest, w, " ")
+	}
+	a.Tokens = append(a.Tokens, strings.Fields(rest)...)
 	switch {
 	case strings.Contains(n, "我是") && strings.Contains(n, "家长"):
 		a.Role = "parents"
 	case strings.Contains(n, "我是") && strings.Contains(n, "老师"):
 		a.Role = "teachers"
+	}
+	for _, s := range fakeScope {
+		if strings.Contains(n, s.word) {
+			a.Scope = s.scope
+			break
+		}
 	}
 	return a
 }
@@ -183,6 +211,12 @@ func (f *fakeMatcher) Match(ctx context.Context, q search.Query) search.Result {
 		}
 	}
 	res.Top = top
+	if len(top) > 0 && top[0].Score >= fakeFloor && top[0].Score < 0.5 {
+		// Plausible but not confident: "did you mean", at most 3.
+		res.Decision = search.Suggest
+		res.Choices = top[:min(3, len(top))]
+		return res
+	}
 	if len(top) == 0 || top[0].Score < 0.5 {
 		return res
 	}
@@ -222,16 +256,33 @@ func (c *clock) Add(d time.Duration) {
 // A Tuesday at 10:00 in Shanghai: inside the default office hours.
 var tuesdayMorning = time.Date(2026, 11, 24, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
-// recorder collects what the bot records.
+// recorder collects what the bot records and passes it on to the real
+// statistics (on the test's Redis), which transcripts check.
 type recorder struct {
-	mu   sync.Mutex
-	seen []bot.Reply
+	mu    sync.Mutex
+	seen  []bot.Reply
+	picks []bot.Pick
+	stats *stats.Recorder
 }
 
-func (r *recorder) Record(ctx context.Context, user, normalized string, rep bot.Reply, at time.Time) {
+var _ bot.PickRecorder = (*recorder)(nil)
+
+func (r *recorder) Record(ctx context.Context, user, text string, rep bot.Reply, at time.Time) {
 	r.mu.Lock()
 	r.seen = append(r.seen, rep)
 	r.mu.Unlock()
+	if r.stats != nil {
+		r.stats.Record(ctx, user, text, rep, at)
+	}
+}
+
+func (r *recorder) Picked(ctx context.Context, user string, p bot.Pick, at time.Time) {
+	r.mu.Lock()
+	r.picks = append(r.picks, p)
+	r.mu.Unlock()
+	if r.stats != nil {
+		r.stats.Picked(ctx, user, p, at)
+	}
 }
 
 // massSink collects mass-send results.
@@ -252,6 +303,7 @@ type env struct {
 	store *redisstore.Store
 	clock *clock
 	rec   *recorder
+	stats *stats.Recorder
 	mass  *massSink
 	cfg   bot.Config
 	rdb   interface{ Close() error }
@@ -274,11 +326,16 @@ func testConfig() bot.Config {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	rdb, prefix := testredis.New(t)
+	st, err := stats.New(context.Background(), rdb, prefix, stats.Options{Location: tuesdayMorning.Location(), Salt: "bot-test-salt"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &env{
 		m:     &fakeMatcher{set: loadTestSet(t)},
 		store: redisstore.New(rdb, prefix),
 		clock: &clock{t: tuesdayMorning},
-		rec:   &recorder{},
+		rec:   &recorder{stats: st},
+		stats: st,
 		mass:  &massSink{},
 		cfg:   testConfig(),
 	}

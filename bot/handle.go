@@ -127,7 +127,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) Reply {
 		// Store the reply even when ctx is nearly spent: a retry needs it.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.StoreTimeout)
 		if ts != nil {
-			e := EndTurn{Session: t.session, SessionTTL: b.cfg.SessionTTL, Reply: r, DedupTTL: b.cfg.DedupTTL}
+			e := EndTurn{Session: t.session, SessionTTL: b.cfg.SessionTTL, Reply: r, DedupTTL: b.cfg.DedupTTL, Said: m.Text, Now: t.now}
 			if claimed {
 				e.ID = id
 			}
@@ -265,7 +265,7 @@ type turn struct {
 	rated, allowed bool
 	session        *Session
 
-	facets map[string]bool // token → the matcher reads it as a region or grade
+	typed string // the question as the person typed it (or a menu click's text)
 }
 
 // call runs one store operation with its own short timeout. On failure the
@@ -277,7 +277,7 @@ func (t *turn) call(ctx context.Context, op string, f func(context.Context) erro
 	cctx, cancel := context.WithTimeout(ctx, t.b.cfg.StoreTimeout)
 	defer cancel()
 	if err := f(cctx); err != nil {
-		t.b.log.Warn("bot: store unavailable, answering without memory", "op", op, "err", err)
+		t.b.log.Log(context.Background(), logLevel(err), "bot: store unavailable, answering without memory", "op", op, "err", err)
 		t.st = nil
 		t.degraded = true
 		return false
@@ -400,3 +400,14 @@ func (t *turn) text(answer, s string) Reply {
 
 // errNoMatcher is logged when the bot was built without a matcher.
 var errNoMatcher = errors.New("bot: no matcher")
+
+// logLevel is debug for an error already reported once elsewhere (the
+// Redis circuit breaker's: it logs the outage when it opens), warn
+// otherwise, so an outage is not one warning per request.
+func logLevel(err error) slog.Level {
+	var r interface{ Reported() bool }
+	if errors.As(err, &r) && r.Reported() {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}

@@ -40,8 +40,34 @@ func (b *Bot) renderResult(res search.Result, now time.Time) (Reply, []Item) {
 		if len(list) > 0 {
 			return b.renderChoices(list, 0, "您想了解的是哪一个？"), list
 		}
+	case search.Suggest:
+		// Below the confident threshold: never an answer, only the few
+		// plausible items to pick from.
+		list := b.items(res.Choices, "")
+		if len(list) > MaxSuggest {
+			list = list[:MaxSuggest]
+		}
+		if len(list) > 0 {
+			return renderSuggest(list), list
+		}
 	}
 	return b.fallback(), nil
+}
+
+// MaxSuggest is how many items a "did you mean" lists.
+const MaxSuggest = 3
+
+// renderSuggest lists a "did you mean" (猜你想问).
+func renderSuggest(list []Item) Reply {
+	var sb strings.Builder
+	sb.WriteString("您是不是想问：")
+	ids := make([]string, len(list))
+	for i, it := range list {
+		fmt.Fprintf(&sb, "\n%d. %s", i+1, it.Title)
+		ids[i] = it.ID
+	}
+	sb.WriteString("\n回复序号查看；都不是的话，请换个说法再问。")
+	return Reply{Kind: ReplyText, Text: cut(sb.String()), Answer: AnswerSuggest, IDs: ids}
 }
 
 func (b *Bot) fallback() Reply {

@@ -97,13 +97,20 @@ type State struct {
 
 // Session is the short-term memory of a conversation.
 type Session struct {
-	At     time.Time `json:"at"`               // last update; the context fades after Config.ContextTTL
-	Query  string    `json:"query,omitempty"`  // the last question as matched
-	Topic  string    `json:"topic,omitempty"`  // that question without region and grade words
-	Region string    `json:"region,omitempty"` // region the last question was about
-	Grade  string    `json:"grade,omitempty"`  // grade the last question was about
-	List   []Item    `json:"list,omitempty"`   // candidates for numbered choices
-	Shown  int       `json:"shown,omitempty"`  // how many of List have been shown (numbered 1..Shown)
+	At    time.Time `json:"at"`              // last update; the context fades after Config.ContextTTL
+	Query string    `json:"query,omitempty"` // the last question as matched
+	// Asked and Norm are the question a list answered as the person typed
+	// it and normalised ("" after a follow-up: nobody typed the question
+	// matched); a pick from the list is recorded with them.
+	Asked string `json:"asked,omitempty"`
+	Norm  string `json:"norm,omitempty"`
+	// Suggest: List is a "did you mean" (猜你想问).
+	Suggest bool   `json:"suggest,omitempty"`
+	Topic   string `json:"topic,omitempty"`  // that question without region and grade words
+	Region  string `json:"region,omitempty"` // region the last question was about
+	Grade   string `json:"grade,omitempty"`  // grade the last question was about
+	List    []Item `json:"list,omitempty"`   // candidates for numbered choices
+	Shown   int    `json:"shown,omitempty"`  // how many of List have been shown (numbered 1..Shown)
 	// Clarify is an open clarifying question.
 	Clarify *Clarify `json:"clarify,omitempty"`
 	// Note: outside office hours the user was asked to leave a message.
@@ -190,4 +197,9 @@ type EndTurn struct {
 	ID         string // delivery whose reply retries get; "" = none
 	Reply      Reply
 	DedupTTL   time.Duration
+	// Said is what the user sent (text, or a voice message's recognition)
+	// at Now: the store keeps the last few turns for SessionTTL, so a note
+	// left for staff shows the conversation before it.
+	Said string
+	Now  time.Time
 }

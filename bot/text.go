@@ -1,12 +1,9 @@
 package bot
 
 import (
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // compact lower-cases s, makes full-width letters and digits half-width and
@@ -79,56 +76,16 @@ func parseChoice(c string) (int, bool) {
 	return parseNumber(c)
 }
 
-// regionForms lists the ways a region is written: 普宁市 and 普宁.
-func regionForms(region string) []string {
-	forms := []string{region}
-	for _, suf := range []string{"市", "县", "区"} {
-		if s := strings.TrimSuffix(region, suf); s != region && utf8.RuneCountInString(s) >= 2 {
-			forms = append(forms, s)
-		}
-	}
-	return forms
-}
-
-// gradeRe finds grade words (初一, 三年级, 高中一年级, 小学, …).
-var gradeRe = regexp.MustCompile(`(小学|初中|高中)?[一二三四五六七八九1-9]年级|[初高][一二三123]|小[一二三四五六]|小学|初中|高中|幼儿园|[大中小]班|小升初|中考|高考`)
-
-// gradeWords are grade words that are a grade (not an exam).
-func gradeWords(s string) []string {
-	var out []string
-	for _, w := range gradeRe.FindAllString(s, -1) {
-		if w != "中考" && w != "高考" && w != "小升初" {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
-// strip removes every occurrence of words from s, longest first.
-func strip(s string, words []string) string {
-	ws := append([]string(nil), words...)
-	sort.Slice(ws, func(i, j int) bool { return len(ws[i]) > len(ws[j]) })
-	for _, w := range ws {
-		if w != "" {
-			s = strings.ReplaceAll(s, w, "")
-		}
-	}
-	return s
-}
-
 // followFiller are words of a follow-up that carry no topic: 那惠来呢.
 var followFiller = []string{"那么", "那", "呢", "的", "如果是", "要是", "换成", "改成", "还有", "那个", "吗", "是", "怎么样", "情况", "又", "呀", "啊", "的话"}
 
 // profileMarkers say that the user is talking about themselves.
 var profileMarkers = []string{"我是", "我在", "我们是", "我家", "孩子", "小孩", "儿子", "女儿", "闺女", "我读", "我上", "在读", "就读"}
 
-// roleWords map words to profile roles.
-var roleWords = []struct{ word, role string }{
-	{"家长", "parents"}, {"爸爸", "parents"}, {"妈妈", "parents"}, {"父亲", "parents"}, {"母亲", "parents"},
-	{"爷爷", "parents"}, {"奶奶", "parents"}, {"班主任", "teachers"}, {"老师", "teachers"}, {"教师", "teachers"},
-	{"学生", "students"}, {"校长", "staff"}, {"工作人员", "staff"},
-}
-
-// profileFiller is what remains of a pure self-description once the
-// facts are taken out: 我是普宁的家长 → "".
-var profileFiller = []string{"我们", "我", "们", "是", "的", "了", "啊", "呀", "哦", "嗯", "现在", "今年", "目前", "在", "读", "上", "一个", "一名", "一位", "名", "位", "个", "就", "家", "孩子", "小孩", "儿子", "女儿", "闺女", "正"}
+// selfWords are the words people describe themselves with (我是普宁的家长,
+// 孩子读初二): a message of only these, a region and a grade says nothing
+// but who the user is. The role itself is the matcher's reading.
+var selfWords = []string{"家长", "爸爸", "妈妈", "父亲", "母亲", "监护人", "爷爷", "奶奶", "外婆", "外公",
+	"老师", "教师", "班主任", "校长", "学生", "考生", "工作人员", "职工", "教职工",
+	"孩子", "小孩", "儿子", "女儿", "闺女", "娃", "我", "我们", "我家", "家", "一名", "一位", "一个",
+	"读", "在读", "就读", "上", "现在", "今年", "目前", "正在"}

@@ -2,6 +2,8 @@ package bot_test
 
 import (
 	"context"
+	"io/fs"
+	"os"
 	"testing"
 
 	"github.com/gdjysjyj/edubot/bot"
@@ -36,6 +38,7 @@ func TestTranscripts(t *testing.T) {
 				if err := turn.Check(transcript.SeenOf(r)); err != nil {
 					t.Errorf("%s: turn %d (%s):\n%v", s.Name, i+1, turn.What(), err)
 				}
+				e.checkStats(t, s, i, turn)
 				e.clock.Add(5e9) // people take a few seconds to type
 			}
 		})
@@ -45,11 +48,22 @@ func TestTranscripts(t *testing.T) {
 // TestSampleTranscripts plays conversations on the built-in sample content
 // with the real search engine: what a new user sees in `edubot chat`.
 func TestSampleTranscripts(t *testing.T) {
-	scripts, err := transcript.Load("testdata/transcripts-sample")
+	playWithEngine(t, "testdata/transcripts-sample", sample.FS())
+}
+
+// TestOtherCityTranscripts plays conversations with the real search
+// engine on another city's content (绵阳, with 北川羌族自治县): follow-ups
+// by full and short county names.
+func TestOtherCityTranscripts(t *testing.T) {
+	playWithEngine(t, "testdata/transcripts-mianyang", os.DirFS("../testdata/heldout/mianyang"))
+}
+
+func playWithEngine(t *testing.T, dir string, fsys fs.FS) {
+	scripts, err := transcript.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := content.Load(sample.FS())
+	set, err := content.Load(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +77,7 @@ func TestSampleTranscripts(t *testing.T) {
 			start, _ := s.StartTime()
 			e.clock.t = start
 			mk := func() *bot.Bot {
-				return bot.New(e.cfg, bot.Deps{Matcher: eng, Store: e.store, Now: e.clock.Now})
+				return bot.New(e.cfg, bot.Deps{Matcher: eng, Store: e.store, Recorder: e.rec, Now: e.clock.Now})
 			}
 			replicas := []*bot.Bot{mk(), mk()}
 			for i, turn := range s.Turns {
@@ -75,8 +89,20 @@ func TestSampleTranscripts(t *testing.T) {
 				if err := turn.Check(transcript.SeenOf(r)); err != nil {
 					t.Errorf("%s: turn %d (%s):\n%v", s.Name, i+1, turn.What(), err)
 				}
+				e.checkStats(t, s, i, turn)
 				e.clock.Add(5e9)
 			}
 		})
+	}
+}
+
+// checkStats checks what staff see in the statistics after a turn.
+func (e *env) checkStats(t *testing.T, s transcript.Script, i int, turn transcript.Turn) {
+	t.Helper()
+	if !turn.HasStats() {
+		return
+	}
+	if err := turn.CheckStats(context.Background(), e.stats, e.clock.Now()); err != nil {
+		t.Errorf("%s: turn %d (%s): statistics:\n%v", s.Name, i+1, turn.What(), err)
 	}
 }

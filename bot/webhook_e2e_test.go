@@ -52,6 +52,7 @@ func TestTranscriptsThroughTheWebhook(t *testing.T) {
 				if err := turn.Check(got); err != nil {
 					t.Errorf("%s: turn %d (%s):\n%v", s.Name, i+1, turn.What(), err)
 				}
+				e.checkStats(t, s, i, turn)
 				e.clock.Add(5e9)
 			}
 		})

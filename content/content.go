@@ -107,7 +107,12 @@ type Notice struct {
 	Audience []string `json:"audience,omitempty" yaml:"audience,omitempty"`
 	Region   string   `json:"region,omitempty" yaml:"region,omitempty"`
 	Expires  Date     `json:"expires,omitzero" yaml:"expires,omitempty"`
-	Body     string   `json:"body" yaml:"-"`
+	// Term, ValidFrom and ValidUntil say which school term or dates the
+	// notice applies to (see TermRange); all optional.
+	Term       string `json:"term,omitempty" yaml:"term,omitempty"`
+	ValidFrom  Date   `json:"valid_from,omitzero" yaml:"valid_from,omitempty"`
+	ValidUntil Date   `json:"valid_until,omitzero" yaml:"valid_until,omitempty"`
+	Body       string `json:"body" yaml:"-"`
 }
 
 // Expired reports whether the notice has expired as of now.
@@ -130,6 +135,11 @@ type FAQ struct {
 	Keywords   []string `json:"keywords,omitempty" yaml:"keywords,omitempty"`
 	Audience   []string `json:"audience,omitempty" yaml:"audience,omitempty"`
 	Region     string   `json:"region,omitempty" yaml:"region,omitempty"`
+	// Term, ValidFrom and ValidUntil say which school term or dates the
+	// answer applies to (see TermRange); all optional.
+	Term       string `json:"term,omitempty" yaml:"term,omitempty"`
+	ValidFrom  Date   `json:"valid_from,omitzero" yaml:"valid_from,omitempty"`
+	ValidUntil Date   `json:"valid_until,omitzero" yaml:"valid_until,omitempty"`
 	// File is the faq/*.yaml file the entry lives in (without directory);
 	// exports write it back there. Empty means "faq.yaml".
 	File string `json:"file,omitempty" yaml:"-"`
@@ -302,6 +312,9 @@ func (n *Notice) Validate() error {
 	if e := checkAudience(n.ID, n.Audience); e != nil {
 		return e
 	}
+	if e := checkPeriod(n.ID, n.Term, n.ValidFrom, n.ValidUntil); e != nil {
+		return e
+	}
 	return nil
 }
 
@@ -319,6 +332,9 @@ func (f *FAQ) Validate() error {
 		return fieldErr(f.ID, "answer", "at most %d characters, has %d", MaxAnswerRunes, utf8.RuneCountInString(f.Answer))
 	}
 	if e := checkAudience(f.ID, f.Audience); e != nil {
+		return e
+	}
+	if e := checkPeriod(f.ID, f.Term, f.ValidFrom, f.ValidUntil); e != nil {
 		return e
 	}
 	// File becomes a path on export (zip entry, `edubot export --out`):

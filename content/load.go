@@ -187,17 +187,20 @@ func ParseNotice(name string, data []byte) (*Notice, error) {
 		Audience []string `yaml:"audience"`
 		Region   string   `yaml:"region"`
 		Expires  string   `yaml:"expires"`
+		Term     string   `yaml:"term"`
+		From     string   `yaml:"valid_from"`
+		Until    string   `yaml:"valid_until"`
 	}
 	if err := yamlx.Strict(meta, &raw); err != nil {
 		return nil, yamlErr(name, 1, err)
 	}
 	n := Notice{ID: raw.ID, Title: raw.Title, Source: raw.Source, URL: raw.URL, Cover: raw.Cover,
-		Summary: raw.Summary, Keywords: raw.Keywords, Tags: raw.Tags, Audience: raw.Audience, Region: raw.Region}
+		Summary: raw.Summary, Keywords: raw.Keywords, Tags: raw.Tags, Audience: raw.Audience, Region: raw.Region, Term: raw.Term}
 	for _, d := range []struct {
 		field string
 		text  string
 		dst   *Date
-	}{{"date", raw.Date, &n.Date}, {"expires", raw.Expires, &n.Expires}} {
+	}{{"date", raw.Date, &n.Date}, {"expires", raw.Expires, &n.Expires}, {"valid_from", raw.From, &n.ValidFrom}, {"valid_until", raw.Until, &n.ValidUntil}} {
 		if d.text == "" {
 			continue
 		}

@@ -5,14 +5,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "redis-server not found: installing Debian package redis-server" >&2
+# Debian packages the tests need: redis-server, and chromium for the
+# console's browser tests (cmd/edubot, TestConsoleInBrowser) with CJK
+# fonts so Chinese renders in its screenshots. apt-get update runs once.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || [ -n "${EDUBOT_CHROMIUM:-}" ] || missing+=(chromium)
+if command -v fc-list >/dev/null 2>&1 && ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  missing+=(fonts-noto-cjk)
+elif ! command -v fc-list >/dev/null 2>&1 && [ ! -d /usr/share/fonts/opentype/noto ]; then
+  missing+=(fonts-noto-cjk)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}" >&2
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq >/dev/null || true
-  $SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-  # Debian starts a system instance on 6379; ours runs on its own port.
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts a system redis on 6379; ours runs on its own port.
 fi
 
 port=$(python3 - <<'PY' 2>/dev/null || echo $((20000 + RANDOM % 20000))

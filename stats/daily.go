@@ -2,8 +2,7 @@ package stats
 
 // Daily counters for the staff console, separate from Recorder: messages
 // per day by what answered them, and the questions that got no answer or
-// only a "did you mean" list, as people typed them (Recorder keeps the
-// normalised text, whose word order nobody typed).
+// only a list (choices or "did you mean"), as people typed them.
 //
 // Keys (under the prefix, hash tag {stats}):
 //
@@ -103,7 +102,7 @@ func (d *Daily) Wrap(h Handler) Handler { return counted{h: h, d: d} }
 
 // Outcomes whose questions are kept as typed.
 func keepsText(outcome string) bool {
-	return outcome == bot.AnswerFallback || outcome == bot.AnswerChoices
+	return outcome == bot.AnswerFallback || outcome == bot.AnswerChoices || outcome == bot.AnswerSuggest
 }
 
 // Count queues one answered message (events and retries are not counted).
@@ -191,7 +190,7 @@ func (d *Daily) write(ctx context.Context, batch []dailyRec) {
 	}
 	if pipe.Len() > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
-			d.opts.Logger.Warn("stats: daily write failed", "records", len(batch), "err", fmt.Errorf("stats: %w", err))
+			d.opts.Logger.Log(context.Background(), logLevel(err), "stats: daily write failed", "records", len(batch), "err", fmt.Errorf("stats: %w", err))
 		}
 	}
 	for _, e := range batch {
@@ -274,18 +273,19 @@ func (d *Daily) Days(ctx context.Context, since, until time.Time) ([]DayCount, e
 // Typed is a question as people typed it, over a period.
 type Typed struct {
 	Text    string
-	Outcome string // bot.AnswerFallback or bot.AnswerChoices
+	Outcome string // bot.AnswerFallback, bot.AnswerChoices or bot.AnswerSuggest
 	Count   int64
 	Last    time.Time
 }
 
-// Typed returns the questions that got outcome (bot.AnswerFallback or
-// bot.AnswerChoices; "" both) from since to until, as typed, most asked first.
+// Typed returns the questions that got outcome (bot.AnswerFallback,
+// bot.AnswerChoices or bot.AnswerSuggest; "" all three) from since to
+// until, as typed, most asked first.
 func (d *Daily) Typed(ctx context.Context, since, until time.Time, outcome string, limit int) ([]Typed, error) {
 	if err := d.Flush(ctx); err != nil {
 		return nil, err
 	}
-	outcomes := []string{bot.AnswerFallback, bot.AnswerChoices}
+	outcomes := []string{bot.AnswerFallback, bot.AnswerChoices, bot.AnswerSuggest}
 	if outcome != "" {
 		outcomes = []string{outcome}
 	}

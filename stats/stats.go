@@ -1,7 +1,9 @@
 // Package stats keeps what people asked, so staff know what to write next:
-// every fallback (normalised text, time, count, a hashed user id — never the
-// openid) and every answer's content ids, per day in the bureau's time zone.
-// Records expire after a retention period (default 90 days).
+// every fallback and every "did you mean" offer (the question as typed,
+// time, count, a hashed user id — never the openid), every answer's content
+// ids, and which item of a list people opened (evidence for a new FAQ
+// alternate), per day in the bureau's time zone. Records expire after a
+// retention period (default 90 days).
 //
 // Keys (under the prefix, in one Cluster slot through the hash tag {stats}):
 //
@@ -13,6 +15,11 @@
 //	{stats}:fbev:YYYYMMDD      stream: every fallback (text, at, user hash)
 //	{stats}:hits:YYYYMMDD      hash: content id → replies that answered with it
 //	{stats}:offered:YYYYMMDD   hash: content id → times offered in a list of choices
+//	{stats}:sg:YYYYMMDD        sorted set: question as typed → times a "did you mean" was offered
+//	{stats}:sglast:YYYYMMDD    hash: that question → last offer (JSON: at, ids)
+//	{stats}:pk:YYYYMMDD        sorted set: normalised question + "\x1f" + id → times opened from a list
+//	{stats}:pkl:YYYYMMDD       hash: the same member → last pick (JSON: query as typed, offered, position, suggest, at)
+//	{stats}:pku:YYYYMMDD:H     set of hashed users who made pick H
 package stats
 
 import (
@@ -21,9 +28,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,10 +78,11 @@ type Recorder struct {
 	dropped atomic.Int64
 }
 
-// entry is one queued Record, or a Flush marker (done != nil).
+// entry is one queued Record or Picked, or a Flush marker (done != nil).
 type entry struct {
 	user, text string
 	rep        bot.Reply
+	pick       *bot.Pick
 	at         time.Time
 	done       chan struct{}
 }
@@ -79,7 +90,10 @@ type entry struct {
 // maxBatch bounds the records written in one round trip.
 const maxBatch = 256
 
-var _ bot.Recorder = (*Recorder)(nil)
+var (
+	_ bot.Recorder     = (*Recorder)(nil)
+	_ bot.PickRecorder = (*Recorder)(nil)
+)
 
 // maxTextRunes bounds a stored question: longer ones are cut.
 const maxTextRunes = 200
@@ -141,14 +155,24 @@ func textHash(text string) string {
 	return hex.EncodeToString(s[:6])
 }
 
-// Record implements bot.Recorder: a fallback's text, or the ids an answer
-// showed. Errors are logged, never returned: they must not change replies.
-// With Options.Queue it only queues the record (see Run).
-func (r *Recorder) Record(ctx context.Context, user, normalized string, rep bot.Reply, at time.Time) {
-	if at.IsZero() {
-		at = time.Now()
+// Record implements bot.Recorder: a fallback's or a "did you mean"
+// offer's question as typed, or the ids an answer showed. Errors are
+// logged, never returned: they must not change replies. With
+// Options.Queue it only queues the record (see Run).
+func (r *Recorder) Record(ctx context.Context, user, text string, rep bot.Reply, at time.Time) {
+	r.submit(ctx, entry{user: user, text: text, rep: rep, at: at})
+}
+
+// Picked implements bot.PickRecorder: the item a person opened from a
+// list, counted per (normalised question, item).
+func (r *Recorder) Picked(ctx context.Context, user string, p bot.Pick, at time.Time) {
+	r.submit(ctx, entry{user: user, pick: &p, at: at})
+}
+
+func (r *Recorder) submit(ctx context.Context, e entry) {
+	if e.at.IsZero() {
+		e.at = time.Now()
 	}
-	e := entry{user: user, text: normalized, rep: rep, at: at}
 	if r.q != nil {
 		if !e.worth() {
 			return
@@ -170,12 +194,15 @@ func (r *Recorder) Record(ctx context.Context, user, normalized string, rep bot.
 		return
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		r.opts.Logger.Warn("stats: record failed", "err", fmt.Errorf("stats: %w", err))
+		r.opts.Logger.Log(context.Background(), logLevel(err), "stats: record failed", "err", fmt.Errorf("stats: %w", err))
 	}
 }
 
 // worth reports whether the record writes anything.
 func (e entry) worth() bool {
+	if e.pick != nil {
+		return e.pick.ID != "" && strings.TrimSpace(e.pick.Query) != ""
+	}
 	if e.rep.Answer == bot.AnswerFallback {
 		return strings.TrimSpace(e.text) != ""
 	}
@@ -236,7 +263,7 @@ func (r *Recorder) write(ctx context.Context, batch []entry) {
 	}
 	if pipe.Len() > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
-			r.opts.Logger.Warn("stats: record failed", "records", pipe.Len(), "err", fmt.Errorf("stats: %w", err))
+			r.opts.Logger.Log(context.Background(), logLevel(err), "stats: record failed", "records", pipe.Len(), "err", fmt.Errorf("stats: %w", err))
 		}
 	}
 	for _, e := range batch {
@@ -268,20 +295,19 @@ func (r *Recorder) Flush(ctx context.Context) error {
 
 // add queues a record's commands on pipe (none when it says nothing).
 func (r *Recorder) add(ctx context.Context, pipe redis.Pipeliner, e entry) {
-	user, normalized, rep, at := e.user, e.text, e.rep, e.at
+	user, rep, at := e.user, e.rep, e.at
 	local := at.In(r.opts.Location)
 	day := dayKey(local)
 	// Keys live for the retention period after the end of their day.
 	y, m, d := local.Date()
 	expireAt := time.Date(y, m, d+1, 0, 0, 0, 0, r.opts.Location).Add(r.opts.Retention)
 	switch {
+	case e.pick != nil:
+		r.addPick(ctx, pipe, e, day, expireAt)
 	case rep.Answer == bot.AnswerFallback:
-		text := strings.TrimSpace(normalized)
+		text := cleanText(e.text)
 		if text == "" {
 			return
-		}
-		if utf8.RuneCountInString(text) > maxTextRunes {
-			text = string([]rune(text)[:maxTextRunes])
 		}
 		uh := r.HashUser(user)
 		keys := []string{r.p + "fb:" + day, r.p + "fblast:" + day, r.p + "fbu:" + day + ":" + textHash(text), r.p + "fbev:" + day}
@@ -295,13 +321,70 @@ func (r *Recorder) add(ctx context.Context, pipe redis.Pipeliner, e entry) {
 		}
 	case len(rep.IDs) > 0:
 		key := r.p + "hits:" + day
-		if rep.Answer == bot.AnswerChoices {
+		if rep.Answer == bot.AnswerChoices || rep.Answer == bot.AnswerSuggest {
 			key = r.p + "offered:" + day
 		}
 		for _, id := range rep.IDs {
 			pipe.HIncrBy(ctx, key, id, 1)
 		}
 		pipe.ExpireAt(ctx, key, expireAt)
+		if text := cleanText(e.text); rep.Answer == bot.AnswerSuggest && text != "" {
+			last, _ := json.Marshal(offer{At: at.Unix(), IDs: rep.IDs})
+			sg, sgl := r.p+"sg:"+day, r.p+"sglast:"+day
+			pipe.ZIncrBy(ctx, sg, 1, text)
+			pipe.HSet(ctx, sgl, text, last)
+			pipe.ExpireAt(ctx, sg, expireAt)
+			pipe.ExpireAt(ctx, sgl, expireAt)
+		}
+	}
+}
+
+// cleanText is a question as stored: spaces trimmed and collapsed, at most
+// maxTextRunes.
+func cleanText(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > maxTextRunes {
+		s = string([]rune(s)[:maxTextRunes])
+	}
+	return s
+}
+
+// offer is the last "did you mean" offered for a question.
+type offer struct {
+	At  int64    `json:"at"`
+	IDs []string `json:"ids"`
+}
+
+// lastPick is the last pick of a (question, item), as stored.
+type lastPick struct {
+	Query    string   `json:"query"`
+	Offered  []string `json:"offered"`
+	Position int      `json:"position"`
+	Suggest  bool     `json:"suggest"`
+	At       int64    `json:"at"`
+}
+
+// pickSep joins a normalised question and an item id in a member name.
+const pickSep = "\x1f"
+
+func (r *Recorder) addPick(ctx context.Context, pipe redis.Pipeliner, e entry, day string, expireAt time.Time) {
+	p := e.pick
+	query := cleanText(p.Query)
+	question := cleanText(p.Normalized)
+	if question == "" {
+		question = query
+	}
+	if query == "" || p.ID == "" {
+		return
+	}
+	member := question + pickSep + p.ID
+	last, _ := json.Marshal(lastPick{Query: query, Offered: p.Offered, Position: p.Position, Suggest: p.Suggest, At: e.at.Unix()})
+	keys := []string{r.p + "pk:" + day, r.p + "pkl:" + day, r.p + "pku:" + day + ":" + textHash(member)}
+	pipe.ZIncrBy(ctx, keys[0], 1, member)
+	pipe.HSet(ctx, keys[1], member, last)
+	pipe.SAdd(ctx, keys[2], r.HashUser(e.user))
+	for _, k := range keys {
+		pipe.ExpireAt(ctx, k, expireAt)
 	}
 }
 
@@ -477,4 +560,158 @@ func (r *Recorder) Hits(ctx context.Context, since, until time.Time, ids ...stri
 		out = append(out, day...)
 	}
 	return out, nil
+}
+
+// Suggestion is a question people were offered a "did you mean" for.
+type Suggestion struct {
+	Text    string    `json:"text"`    // as typed
+	Count   int64     `json:"count"`   // times offered
+	Offered []string  `json:"offered"` // ids of the last offer, in order
+	Last    time.Time `json:"last"`
+}
+
+// Suggested returns the questions most often answered with a "did you
+// mean" between since and until, most frequent first.
+func (r *Recorder) Suggested(ctx context.Context, since, until time.Time, limit int) ([]Suggestion, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	counts, lasts, err := r.sumDays(ctx, since, until, "sg:", "sglast:")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Suggestion, 0, len(counts))
+	for text, c := range counts {
+		s := Suggestion{Text: text, Count: int64(c)}
+		var o offer
+		if json.Unmarshal([]byte(lasts[text]), &o) == nil {
+			s.Offered, s.Last = o.IDs, time.Unix(o.At, 0).In(r.opts.Location)
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Text < out[j].Text
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// PickCount is how often people who asked one question opened one item of
+// a list: evidence that the question means the item (add it as the FAQ's
+// alternate).
+type PickCount struct {
+	Question string    `json:"question"` // normalised: picks are counted by it
+	Query    string    `json:"query"`    // the last pick's question as the person typed it
+	ID       string    `json:"id"`       // the item opened
+	Count    int64     `json:"count"`    // times opened
+	Users    int64     `json:"users"`    // distinct people
+	Position int       `json:"position"` // its number in the last list
+	Offered  []string  `json:"offered"`  // ids of the last list, in order
+	Suggest  bool      `json:"suggest"`  // the last list was a "did you mean"
+	Last     time.Time `json:"last"`
+}
+
+// Picks returns what people opened from lists between since and until,
+// per (normalised question, item), most picked first; ids, when given,
+// selects items.
+func (r *Recorder) Picks(ctx context.Context, since, until time.Time, limit int, ids ...string) ([]PickCount, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	counts, lasts, err := r.sumDays(ctx, since, until, "pk:", "pkl:")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PickCount, 0, len(counts))
+	for member, c := range counts {
+		question, id, ok := strings.Cut(member, pickSep)
+		if !ok || (len(ids) > 0 && !slices.Contains(ids, id)) {
+			continue
+		}
+		p := PickCount{Question: question, ID: id, Count: int64(c)}
+		var l lastPick
+		if json.Unmarshal([]byte(lasts[member]), &l) == nil {
+			p.Query, p.Position, p.Offered, p.Suggest = l.Query, l.Position, l.Offered, l.Suggest
+			p.Last = time.Unix(l.At, 0).In(r.opts.Location)
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		if out[i].Question != out[j].Question {
+			return out[i].Question < out[j].Question
+		}
+		return out[i].ID < out[j].ID
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	days, _ := r.days(since, until)
+	pipe := r.rdb.Pipeline()
+	users := make([]*redis.StringSliceCmd, len(out))
+	for i, p := range out {
+		keys := make([]string, len(days))
+		for j, d := range days {
+			keys[j] = r.p + "pku:" + d + ":" + textHash(p.Question+pickSep+p.ID)
+		}
+		users[i] = pipe.SUnion(ctx, keys...)
+	}
+	if len(out) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("stats: %w", err)
+		}
+	}
+	for i := range out {
+		out[i].Users = int64(len(users[i].Val()))
+	}
+	return out, nil
+}
+
+// sumDays adds up the sorted sets zkey+DAY over the period and returns,
+// per member, the total and the latest value of the hashes hkey+DAY.
+func (r *Recorder) sumDays(ctx context.Context, since, until time.Time, zkey, hkey string) (map[string]float64, map[string]string, error) {
+	if err := r.Flush(ctx); err != nil {
+		return nil, nil, err
+	}
+	days, err := r.days(since, until)
+	if err != nil {
+		return nil, nil, err
+	}
+	pipe := r.rdb.Pipeline()
+	zs := make([]*redis.ZSliceCmd, len(days))
+	hs := make([]*redis.MapStringStringCmd, len(days))
+	for i, d := range days {
+		zs[i] = pipe.ZRangeWithScores(ctx, r.p+zkey+d, 0, -1)
+		hs[i] = pipe.HGetAll(ctx, r.p+hkey+d)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, fmt.Errorf("stats: %w", err)
+	}
+	counts := map[string]float64{}
+	lasts := map[string]string{}
+	for i := range days { // oldest day first: later days' values win
+		for _, z := range zs[i].Val() {
+			counts[z.Member.(string)] += z.Score
+		}
+		maps.Copy(lasts, hs[i].Val())
+	}
+	return counts, lasts, nil
+}
+
+// logLevel is debug for an error already reported once elsewhere (the
+// Redis circuit breaker's: it logs the outage when it opens), warn
+// otherwise, so an outage is not one warning per request.
+func logLevel(err error) slog.Level {
+	var r interface{ Reported() bool }
+	if errors.As(err, &r) && r.Reported() {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }

@@ -179,3 +179,83 @@ func TestQueuedRecordsAreWrittenInBatches(t *testing.T) {
 		t.Fatalf("食堂菜单 counted %v times, want 1", n)
 	}
 }
+
+// TestSuggestionsAndPicks: "did you mean" offers are kept as typed, picks
+// per (normalised question, item) with the last list and position, across
+// days, without openids.
+func TestSuggestionsAndPicks(t *testing.T) {
+	rdb, prefix := testredis.New(t)
+	ctx := context.Background()
+	loc := time.FixedZone("CST", 8*3600)
+	r, err := New(ctx, rdb, prefix, Options{Location: loc})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	day1 := time.Date(2026, 11, 20, 9, 0, 0, 0, loc)
+	day2 := day1.AddDate(0, 0, 1)
+	sg := bot.Reply{Kind: bot.ReplyText, Answer: bot.AnswerSuggest, IDs: []string{"faq-a", "faq-b", "n-c"}}
+	r.Record(ctx, "o-1", "  孩子  几号回学校啊 ", sg, day1)
+	r.Record(ctx, "o-2", "孩子 几号回学校啊", bot.Reply{Answer: bot.AnswerSuggest, IDs: []string{"faq-b", "faq-a"}}, day2)
+	r.Record(ctx, "o-3", "校车", bot.Reply{Answer: bot.AnswerSuggest, IDs: []string{"faq-bus"}}, day2)
+
+	pick := bot.Pick{Query: "孩子几号回学校啊", Normalized: "孩子几号回学校", Offered: []string{"faq-a", "faq-b", "n-c"}, ID: "faq-b", Position: 2, Suggest: true}
+	r.Picked(ctx, "o-1", pick, day1)
+	pick2 := pick
+	pick2.Query, pick2.Offered, pick2.Position = "孩子几号回学校呀？", []string{"faq-b", "faq-a"}, 1
+	r.Picked(ctx, "o-2", pick2, day2)
+	r.Picked(ctx, "o-2", pick2, day2.Add(time.Minute)) // the same person again: counted, one user
+	r.Picked(ctx, "o-4", bot.Pick{Query: "报名", Normalized: "报名", Offered: []string{"faq-x", "faq-y"}, ID: "faq-y", Position: 2}, day2)
+	r.Picked(ctx, "o-5", bot.Pick{Normalized: "x", ID: "faq-x"}, day2) // nothing typed: not evidence
+
+	sgs, err := r.Suggested(ctx, day1, day2, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sgs) != 2 || sgs[0].Text != "孩子 几号回学校啊" || sgs[0].Count != 2 || !slices.Equal(sgs[0].Offered, []string{"faq-b", "faq-a"}) ||
+		!sgs[0].Last.Equal(day2) || sgs[1].Text != "校车" || sgs[1].Count != 1 {
+		t.Fatalf("suggested = %+v", sgs)
+	}
+	hits, err := r.Hits(ctx, day1, day1)
+	if err != nil || len(hits) != 3 || hits[0].Offered != 1 || hits[0].Count != 0 {
+		t.Fatalf("offers among hits = %+v %v", hits, err)
+	}
+
+	picks, err := r.Picks(ctx, day1, day2, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(picks) != 2 {
+		t.Fatalf("picks = %+v", picks)
+	}
+	p := picks[0]
+	if p.Question != "孩子几号回学校" || p.ID != "faq-b" || p.Count != 3 || p.Users != 2 || p.Query != "孩子几号回学校呀？" ||
+		p.Position != 1 || !slices.Equal(p.Offered, []string{"faq-b", "faq-a"}) || !p.Suggest || !p.Last.Equal(day2.Add(time.Minute)) {
+		t.Errorf("first pick = %+v", p)
+	}
+	if q := picks[1]; q.ID != "faq-y" || q.Count != 1 || q.Suggest || q.Position != 2 {
+		t.Errorf("second pick = %+v", q)
+	}
+	if only, _ := r.Picks(ctx, day1, day2, 10, "faq-y"); len(only) != 1 || only[0].ID != "faq-y" {
+		t.Errorf("picks of faq-y = %+v", only)
+	}
+	if one, _ := r.Picks(ctx, day1, day1, 10); len(one) != 1 || one[0].Count != 1 || one[0].Position != 2 {
+		t.Errorf("picks on day 1 = %+v", one)
+	}
+
+	keys, err := rdb.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if strings.HasSuffix(k, "salt") {
+			continue
+		}
+		if v, _ := rdb.Dump(ctx, k).Result(); strings.Contains(v, "o-1") || strings.Contains(v, "o-2") {
+			t.Errorf("key %s holds an openid", k)
+		}
+		if ttl, _ := rdb.TTL(ctx, k).Result(); ttl <= 0 {
+			t.Errorf("key %s has no expiry (%v)", k, ttl)
+		}
+	}
+}

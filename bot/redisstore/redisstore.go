@@ -244,7 +244,10 @@ const maxNotes = 20
 // LeaveNote implements bot.HandoffStore: the note goes to the user's list,
 // and the user into the staff's index of open notes.
 func (s *Store) LeaveNote(ctx context.Context, user string, n bot.Note, ttl time.Duration) error {
-	b, err := json.Marshal(n)
+	// The conversation before the note goes with it (inbox.go); without it
+	// the note is still kept.
+	before, _ := s.recentTurns(ctx, user)
+	b, err := json.Marshal(Entry{Text: n.Text, At: n.At, Before: before})
 	if err != nil {
 		return fmt.Errorf("redisstore: leave note: %w", err)
 	}
@@ -290,9 +293,9 @@ func (s *Store) Notes(ctx context.Context, limit int) ([]UserNotes, error) {
 	for i, u := range users {
 		un := UserNotes{OpenID: u}
 		for _, v := range cmds[i].Val() {
-			var n bot.Note
-			if json.Unmarshal([]byte(v), &n) == nil {
-				un.Notes = append(un.Notes, n)
+			var e Entry
+			if json.Unmarshal([]byte(v), &e) == nil && e.Staff == "" { // not a staff reply
+				un.Notes = append(un.Notes, bot.Note{Text: e.Text, At: e.At})
 			}
 		}
 		if len(un.Notes) > 0 {
@@ -333,7 +336,7 @@ func (s *Store) Forget(ctx context.Context, user string) error {
 			p.HDel(ctx, s.tagKey(tag), user)
 		}
 		p.ZRem(ctx, s.notesKey(), user)
-		for _, k := range []string{kSession, kProfile, kHandoff, kSeen, kSubs, kNotes} {
+		for _, k := range []string{kSession, kProfile, kHandoff, kSeen, kSubs, kNotes, kLog} {
 			p.Del(ctx, s.user(user, k))
 		}
 		p.Del(ctx, "rate:"+s.rateKey(user)) // redis_rate's own prefix

@@ -134,7 +134,7 @@ func decodeValue(x any, v any) error {
 
 // End implements bot.TurnStore in one round trip.
 func (s *Store) End(ctx context.Context, user string, e bot.EndTurn) error {
-	if e.Session == nil && e.ID == "" {
+	if e.Session == nil && e.ID == "" && e.Said == "" {
 		return nil
 	}
 	pipe := s.rdb.Pipeline()
@@ -152,6 +152,7 @@ func (s *Store) End(ctx context.Context, user string, e bot.EndTurn) error {
 		}
 		pipe.Set(ctx, s.user(user, kDedup+e.ID), b, e.DedupTTL)
 	}
+	s.logTurn(ctx, pipe, user, e)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("redisstore: end: %w", err)
 	}

@@ -17,13 +17,20 @@
 //	    answer: choices                 # Reply.Answer: faq, notice, rule, choices, fallback, dialog, event, none
 //	    expect: [回复序号查看]           # all must appear in the reply (text, or the card's title, description and url)
 //	    not: [人工客服]                  # none may appear
+//	    # What staff see in the statistics afterwards (stats, on the same Redis):
+//	    unanswered: 校车几点到             # among the unanswered questions, as typed
+//	    suggested: 学校几号报到            # among the questions offered a "did you mean", as typed
+//	    picked: {query: 学校几号报到, id: faq-x, position: 2, suggest: true, offered: [faq-a, faq-x]}
+//	                                      # a pick of that item from that list is recorded
 package transcript
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +39,7 @@ import (
 
 	"github.com/gdjysjyj/edubot/bot"
 	"github.com/gdjysjyj/edubot/internal/yamlx"
+	"github.com/gdjysjyj/edubot/stats"
 )
 
 // Script is one conversation.
@@ -59,6 +67,59 @@ type Turn struct {
 	Answer string   `yaml:"answer"`
 	Expect []string `yaml:"expect"`
 	Not    []string `yaml:"not"`
+
+	Unanswered string    `yaml:"unanswered"`
+	Suggested  string    `yaml:"suggested"`
+	Picked     *PickWant `yaml:"picked"`
+}
+
+// PickWant is a pick the statistics must hold after a turn.
+type PickWant struct {
+	Query    string   `yaml:"query"`
+	ID       string   `yaml:"id"`
+	Position int      `yaml:"position"`
+	Suggest  bool     `yaml:"suggest"`
+	Offered  []string `yaml:"offered"`
+}
+
+// HasStats reports whether the turn checks the statistics.
+func (t Turn) HasStats() bool { return t.Unanswered != "" || t.Suggested != "" || t.Picked != nil }
+
+// CheckStats says how the statistics of the day of at differ from what the
+// turn expects.
+func (t Turn) CheckStats(ctx context.Context, r *stats.Recorder, at time.Time) error {
+	var errs []error
+	if t.Unanswered != "" {
+		qs, err := r.Unanswered(ctx, at, at, 500)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(qs, func(q stats.Question) bool { return q.Text == t.Unanswered }) {
+			errs = append(errs, fmt.Errorf("%q is not among the unanswered questions %+v", t.Unanswered, qs))
+		}
+	}
+	if t.Suggested != "" {
+		qs, err := r.Suggested(ctx, at, at, 500)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(qs, func(q stats.Suggestion) bool { return q.Text == t.Suggested }) {
+			errs = append(errs, fmt.Errorf("%q is not among the \"did you mean\" questions %+v", t.Suggested, qs))
+		}
+	}
+	if w := t.Picked; w != nil {
+		ps, err := r.Picks(ctx, at, at, 500, w.ID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(ps, func(p stats.PickCount) bool {
+			return p.Query == w.Query && p.ID == w.ID && p.Position == w.Position && p.Suggest == w.Suggest &&
+				(w.Offered == nil || slices.Equal(p.Offered, w.Offered))
+		}) {
+			errs = append(errs, fmt.Errorf("no pick %+v among %+v", *w, ps))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // DefaultStart is the clock at the first turn when a script sets none:

@@ -418,6 +418,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := mountBroadcasts(adminAPI, bcast, log); err != nil {
 		return err
 	}
+	notes, err := notesDeps(cfg, rdb, now, log)
+	if err != nil {
+		return err
+	}
+	if err := mountNotes(adminAPI, notes); err != nil {
+		return err
+	}
 	if _, err := console.Register(router, console.Deps{
 		Store: contentStore, Stats: recorder, Daily: daily, Engine: engine, Bot: b,
 		Redis: rdb, Prefix: prefix, Tokens: cfg.Admin.Tokens, Logger: log, Now: now, Location: loc,

@@ -60,6 +60,10 @@ type query struct {
 	docIntent  bool        // asks for a notice itself (通知, 文件, 原文)
 	exams      exam        // exams named: a candidate naming only others is excluded
 	levels     level       // school levels named, likewise
+	startQ     bool        // asks when a term begins (开学, 报到)
+	nextQ      bool        // asks about the next term (下学期)
+	currentQ   bool        // asks about the current term (这学期)
+	recentDays int         // asks for a notice of the last days (这周: 7)
 	spoken     []string    // spoken phrases read as words, for Explain
 	qterms     map[int32]bool
 }
@@ -145,6 +149,17 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 		q.an.Scope = OtherPlace
 	}
 
+	q.startQ, q.nextQ, q.currentQ = startRe.MatchString(body), nextRe.MatchString(body), currentRe.MatchString(body)
+	if m := recentRe.FindString(body); m != "" {
+		switch m {
+		case "今天", "今日":
+			q.recentDays = 1
+		case "这个月", "本月":
+			q.recentDays = 31
+		default:
+			q.recentDays = 7
+		}
+	}
 	for w, d := range relYears {
 		if strings.Contains(body, w) {
 			if !now.IsZero() {

@@ -67,6 +67,9 @@ type doc struct {
 	grades   []string // grades named in its title, question or keywords
 	exams    exam     // exams its statements or keywords name
 	levels   level    // school levels its statements or keywords name
+	season   season   // a term named without a year (see setPeriod)
+	pfrom    int32    // first day of its period (dayNum), 0 if none
+	puntil   int32    // last day of its period (dayNum), 0 if none
 	audience []string
 	date     time.Time // notices: publication day
 	expires  time.Time
@@ -518,6 +521,8 @@ func (e *Engine) docForFAQ(f *content.FAQ) *doc {
 		_, q = e.regions.find(q)
 		d.phraseText = append(d.phraseText, q)
 	}
+	from, until := f.Period()
+	setPeriod(d, from, until, d.text[fQuestion])
 	return d
 }
 
@@ -545,6 +550,8 @@ func (e *Engine) docForNotice(nt *content.Notice) *doc {
 	}
 	_, title := e.regions.find(d.text[fTitle])
 	d.phraseText = []string{title}
+	from, until := nt.Period()
+	setPeriod(d, from, until, d.text[fTitle])
 	return d
 }
 

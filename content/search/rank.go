@@ -40,9 +40,13 @@ type tuning struct {
 	unspokenYearF float64
 	otherSchoolF  float64 // factor for a document that does not name the school asked about
 	gradeW        float64 // weight of a grade named in the question
+	begunTermF    float64 // a term's start asked, for a term that began long ago
+	laterTermF    float64 // a term's start asked, for a term after the next one
+	overPeriodF   float64 // an item whose period is over
+	recentF       float64 // 这周的通知: a notice of that time
 }
 
-var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35, otherSchoolF: 0.5, gradeW: 0.6}
+var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35, otherSchoolF: 0.5, gradeW: 0.6, begunTermF: 0.88, laterTermF: 0.8, overPeriodF: 0.85, recentF: 1.1}
 
 // scratch holds per-query arrays sized to the index, reused across queries.
 type scratch struct {
@@ -331,6 +335,7 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 			h.conf *= math.Sqrt(rc / tune.minRC)
 		}
 	}
+	e.applyPeriods(top, q, now)
 	if len(q.namedYears) > 0 && !slices.ContainsFunc(top, func(h docHit) bool {
 		return overlapsInt(q.namedYears, ix.docs[h.num].years)
 	}) {
@@ -495,6 +500,14 @@ func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool)
 			bonus = 0.1
 		}
 		f *= 1 + bonus*math.Exp(-age)
+		if q.recentDays > 0 {
+			if now.Sub(d.date) <= time.Duration(q.recentDays)*24*time.Hour && !d.date.After(now) {
+				f *= tune.recentF
+				notes = append(notes, "published in the time asked")
+			} else {
+				f /= tune.recentF
+			}
+		}
 		if !d.expires.IsZero() && now.After(d.expires.AddDate(0, 0, 1)) && !byName && len(q.years) == 0 {
 			f *= 0.6
 			notes = append(notes, "expired")

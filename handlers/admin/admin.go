@@ -118,6 +118,8 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 	g.POST("/import-set", ed, a.importSet)
 	g.GET("/stats/unanswered", ed, a.unanswered)
 	g.GET("/stats/hits", ed, a.hits)
+	g.GET("/stats/suggested", ed, a.suggested)
+	g.GET("/stats/picks", ed, a.picks)
 	g.GET("/audit", ed, a.audit)
 	if d.Pprof {
 		mountPprof(g)

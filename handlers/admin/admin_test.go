@@ -418,6 +418,27 @@ func TestStatsEndpoints(t *testing.T) {
 	if r := e.json("GET", "/admin/api/stats/hits?since=2026-11-22&until=2026-11-01", ""); r.Code != 400 || r.Err.Field != "since" {
 		t.Errorf("reversed period: %d %+v", r.Code, r.Err)
 	}
+
+	// "Did you mean" offers and what people picked from them.
+	e.stats.Record(ctx, "o-3", "孩子几号回学校啊", bot.Reply{Answer: bot.AnswerSuggest, IDs: []string{"faq-a", "faq-b"}}, now)
+	e.stats.Picked(ctx, "o-3", bot.Pick{Query: "孩子几号回学校啊", Normalized: "孩子几号回学校", Offered: []string{"faq-a", "faq-b"}, ID: "faq-b", Position: 2, Suggest: true}, now)
+	r = e.json("GET", "/admin/api/stats/suggested?limit=5", "")
+	var sg struct {
+		Questions []stats.Suggestion `json:"questions"`
+	}
+	if err := json.Unmarshal(r.Body, &sg); err != nil || len(sg.Questions) != 1 || sg.Questions[0].Text != "孩子几号回学校啊" || len(sg.Questions[0].Offered) != 2 {
+		t.Fatalf("suggested: %d %s", r.Code, r.Body)
+	}
+	r = e.json("GET", "/admin/api/stats/picks?id=faq-b", "")
+	var pk struct {
+		Picks []stats.PickCount `json:"picks"`
+	}
+	if err := json.Unmarshal(r.Body, &pk); err != nil || len(pk.Picks) != 1 || pk.Picks[0].Query != "孩子几号回学校啊" || pk.Picks[0].Position != 2 || !pk.Picks[0].Suggest {
+		t.Fatalf("picks: %d %s", r.Code, r.Body)
+	}
+	if r := e.json("GET", "/admin/api/stats/picks?limit=0", ""); r.Code != 400 || r.Err.Field != "limit" {
+		t.Errorf("bad limit: %d %+v", r.Code, r.Err)
+	}
 }
 
 func TestBodyTooLarge(t *testing.T) {

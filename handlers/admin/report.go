@@ -63,13 +63,8 @@ func (a *api) unanswered(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"since": since, "until": until, "questions": nonNil(qs)})
 }
 
-// hits: replies per content id per day (ids=a,b selects items).
-func (a *api) hits(c *gin.Context) {
-	since, until, err := a.period(c)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
+// idsParam reads id=a,b&id=c.
+func idsParam(c *gin.Context) []string {
 	var ids []string
 	for _, s := range c.QueryArray("id") {
 		for _, id := range strings.Split(s, ",") {
@@ -78,7 +73,58 @@ func (a *api) hits(c *gin.Context) {
 			}
 		}
 	}
-	hits, err := a.Stats.Hits(c.Request.Context(), since, until, ids...)
+	return ids
+}
+
+// suggested: questions answered with a "did you mean" list, as typed.
+func (a *api) suggested(c *gin.Context) {
+	since, until, err := a.period(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	limit, err := intParam(c, "limit", 50, 500)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	qs, err := a.Stats.Suggested(c.Request.Context(), since, until, limit)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"since": since, "until": until, "questions": nonNil(qs)})
+}
+
+// picks: which item people opened from a list, per normalised question
+// and item (id=a,b selects items): candidates for new FAQ alternates.
+func (a *api) picks(c *gin.Context) {
+	since, until, err := a.period(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	limit, err := intParam(c, "limit", 50, 500)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	ps, err := a.Stats.Picks(c.Request.Context(), since, until, limit, idsParam(c)...)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"since": since, "until": until, "picks": nonNil(ps)})
+}
+
+// hits: replies per content id per day (ids=a,b selects items).
+func (a *api) hits(c *gin.Context) {
+	since, until, err := a.period(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	hits, err := a.Stats.Hits(c.Request.Context(), since, until, idsParam(c)...)
 	if err != nil {
 		a.fail(c, err)
 		return

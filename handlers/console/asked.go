@@ -78,7 +78,7 @@ func (c *Console) questionGroups(ctx context.Context, since, until time.Time, li
 			order = append(order, norm)
 		}
 		g.Count += t.count
-		if t.outcome == bot.AnswerChoices {
+		if t.outcome == bot.AnswerChoices || t.outcome == bot.AnswerSuggest { // a list was offered
 			g.Choices += t.count
 		} else {
 			g.Fallback += t.count

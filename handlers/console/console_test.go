@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +52,26 @@ type env struct {
 	now    time.Time
 }
 
+// A search engine takes seconds to build: tests that change no content
+// share one (newReadOnlyEnv); the others build their own (newEnv).
+var (
+	sharedOnce   sync.Once
+	sharedEngine *search.Engine
+	sharedErr    error
+)
+
 func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
+	t.Helper()
+	return newEnvWith(t, false, mutate...)
+}
+
+// newReadOnlyEnv is an env whose content the test must not change.
+func newReadOnlyEnv(t *testing.T, mutate ...func(*Deps)) *env {
+	t.Helper()
+	return newEnvWith(t, true, mutate...)
+}
+
+func newEnvWith(t *testing.T, shared bool, mutate ...func(*Deps)) *env {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	rdb, prefix := testredis.New(t)
@@ -71,11 +91,18 @@ func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
 	}
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	eng, err := search.New(loaded, search.Options{Now: clock})
-	if err != nil {
-		t.Fatal(err)
+	var eng *search.Engine
+	if shared {
+		sharedOnce.Do(func() { sharedEngine, sharedErr = search.New(loaded, search.Options{Now: clock}) })
+		if eng, err = sharedEngine, sharedErr; err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		if eng, err = search.New(loaded, search.Options{Now: clock}); err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = st.Follow(ctx, eng) }()
 	}
-	go func() { _ = st.Follow(ctx, eng) }()
 	rec, err := stats.New(ctx, rdb, prefix, stats.Options{Salt: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +228,7 @@ func fieldErrors(body string) map[string]string {
 }
 
 func TestLoginLogout(t *testing.T) {
-	e := newEnv(t)
+	e := newReadOnlyEnv(t)
 	cl := e.client()
 
 	r := cl.get("/console/")
@@ -283,7 +310,7 @@ func mustURL(s string) *url.URL {
 }
 
 func TestSecureCookieBehindHTTPSProxy(t *testing.T) {
-	e := newEnv(t)
+	e := newReadOnlyEnv(t)
 	cl := e.client()
 	tok := cl.csrf("/console/login")
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/console/login",
@@ -302,7 +329,7 @@ func TestSecureCookieBehindHTTPSProxy(t *testing.T) {
 }
 
 func TestLoginRateLimited(t *testing.T) {
-	e := newEnv(t, func(d *Deps) { d.LoginLimit = 3 })
+	e := newReadOnlyEnv(t, func(d *Deps) { d.LoginLimit = 3 })
 	cl := e.client()
 	for i := 0; i < 3; i++ {
 		if r := cl.login("ann", "wrong-token-0123456789"); r.status != http.StatusUnauthorized {
@@ -326,7 +353,7 @@ func TestLoginRateLimited(t *testing.T) {
 }
 
 func TestLoginRateLimitPerName(t *testing.T) {
-	e := newEnv(t, func(d *Deps) { d.LoginLimit = 2 })
+	e := newReadOnlyEnv(t, func(d *Deps) { d.LoginLimit = 2 })
 	// Failures for one name from two addresses (X-Forwarded-For is not
 	// trusted here, so simulate the second address by clearing the IP key).
 	cl := e.client()
@@ -344,7 +371,7 @@ func TestLoginRateLimitPerName(t *testing.T) {
 }
 
 func TestLoginNeedsItsFormToken(t *testing.T) {
-	e := newEnv(t)
+	e := newReadOnlyEnv(t)
 	cl := e.client()
 	r := cl.post("/console/login", url.Values{"name": {"ann"}, "token": {editorToken}})
 	if r.status != http.StatusForbidden {
@@ -353,7 +380,7 @@ func TestLoginNeedsItsFormToken(t *testing.T) {
 }
 
 func TestExpiredSessionReturnsToThePage(t *testing.T) {
-	e := newEnv(t)
+	e := newReadOnlyEnv(t)
 	cl := e.loggedIn("ann")
 	// The session ends (idle timeout) on the server.
 	iter := e.c.Redis.Scan(context.Background(), 0, e.c.Prefix+"{console}:sess:*", 100).Iterator()
@@ -378,7 +405,7 @@ func TestExpiredSessionReturnsToThePage(t *testing.T) {
 }
 
 func TestCSRFRefused(t *testing.T) {
-	e := newEnv(t)
+	e := newReadOnlyEnv(t)
 	cl := e.loggedIn("ann")
 	for _, tok := range []string{"", "forged"} {
 		r := cl.post("/console/logout", url.Values{"_csrf": {tok}})
@@ -399,7 +426,7 @@ func TestCSRFRefused(t *testing.T) {
 }
 
 func TestEditorRefusedPublisherAction(t *testing.T) {
-	e := newEnv(t)
+	e := newReadOnlyEnv(t)
 	ed := e.loggedIn("ann")
 	r := ed.submit("/console/", "/console/test/publisher-only", nil)
 	if r.status != http.StatusForbidden || !strings.Contains(r.body, "发布者") {
@@ -415,7 +442,7 @@ func TestEditorRefusedPublisherAction(t *testing.T) {
 // a session each one sends the browser to the login page; with a session
 // but without the CSRF token every action is refused.
 func TestEveryRouteNeedsLogin(t *testing.T) {
-	e := newEnv(t)
+	e := newReadOnlyEnv(t)
 	anon := e.client()
 	ann := e.loggedIn("ann")
 	public := map[string]bool{"GET /console/login": true, "POST /console/login": true,
@@ -447,7 +474,7 @@ func TestEveryRouteNeedsLogin(t *testing.T) {
 }
 
 func TestStaticAndSecurityHeaders(t *testing.T) {
-	e := newEnv(t)
+	e := newReadOnlyEnv(t)
 	cl := e.client()
 	for _, p := range []string{"/console/static/htmx.min.js", "/console/static/console.css", "/console/static/console.js"} {
 		if r := cl.get(p); r.status != http.StatusOK || len(r.body) < 100 {

@@ -189,7 +189,7 @@ func TestHTMLInContentIsEscaped(t *testing.T) {
 }
 
 func TestPreviewShowsThePhone(t *testing.T) {
-	e := newEnv(t)
+	e := newReadOnlyEnv(t)
 	cl := e.loggedIn("ann")
 	set, _ := e.store.Export(context.Background())
 	n := set.Notices[0]
@@ -244,7 +244,7 @@ func TestDeleteWithConfirmation(t *testing.T) {
 }
 
 func TestListFilters(t *testing.T) {
-	e := newEnv(t)
+	e := newReadOnlyEnv(t)
 	cl := e.loggedIn("ann")
 	set, _ := e.store.Export(context.Background())
 	var expired, live, region int
@@ -345,7 +345,7 @@ func TestImportSeedArticles(t *testing.T) {
 }
 
 func TestImportLimitsAndBadInput(t *testing.T) {
-	e := newEnv(t, func(d *Deps) { d.MaxUpload = 64 << 10 })
+	e := newReadOnlyEnv(t, func(d *Deps) { d.MaxUpload = 64 << 10 })
 	cl := e.loggedIn("ann")
 	// Slightly over the limit: said beside the file field.
 	body, ctype := multipartBody(t, map[string]string{"_csrf": cl.csrf("/console/import")}, "big.html", bytes.Repeat([]byte("通知"), 12<<10))

@@ -24,14 +24,26 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// ErrOpen is returned, without touching the network, while the breaker is open.
-var ErrOpen = errors.New("redis circuit breaker open: Redis timed out repeatedly; answering without it")
+// ErrOpen is returned, without touching the network, while the breaker is
+// open. It has a method Reported() bool (true): the outage was logged once
+// when the breaker opened, so callers may log it at debug instead of once
+// per request.
+var ErrOpen error = openError{}
+
+type openError struct{}
+
+func (openError) Error() string {
+	return "redis circuit breaker open: Redis timed out repeatedly; answering without it"
+}
+
+// Reported says the breaker has logged this outage already.
+func (openError) Reported() bool { return true }
 
 // Options tune the breaker; zero fields take the defaults.
 type Options struct {
 	Failures     int           // consecutive failures that open it; default 3
 	Base         time.Duration // first open interval; default 500ms
-	Max          time.Duration // longest open interval; default 30s
+	Max          time.Duration // longest open interval; default 5s
 	ProbeTimeout time.Duration // one probe's PING; default 1s
 	Logger       *slog.Logger  // nil = discard
 	// OnChange is told every state change (metrics); may be nil.
@@ -63,7 +75,7 @@ func New(opt Options) *Breaker {
 		opt.Base = 500 * time.Millisecond
 	}
 	if opt.Max <= 0 {
-		opt.Max = 30 * time.Second
+		opt.Max = 5 * time.Second
 	}
 	if opt.ProbeTimeout <= 0 {
 		opt.ProbeTimeout = time.Second

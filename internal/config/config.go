@@ -82,12 +82,18 @@ type WeChat struct {
 
 // Bot behaviour.
 type Bot struct {
-	Name          string            `yaml:"name" env:"NAME"`
-	Hotline       string            `yaml:"hotline" env:"HOTLINE"`
-	Welcome       string            `yaml:"welcome" env:"WELCOME"`
-	Fallback      string            `yaml:"fallback" env:"FALLBACK"`
-	Menu          string            `yaml:"menu" env:"MENU"` // menu definition (configs/menu.yaml)
-	Clicks        map[string]string `yaml:"clicks" env:"-"`  // CLICK key → content id or action
+	Name     string `yaml:"name" env:"NAME"`
+	Hotline  string `yaml:"hotline" env:"HOTLINE"`
+	Welcome  string `yaml:"welcome" env:"WELCOME"`
+	Fallback string `yaml:"fallback" env:"FALLBACK"`
+	// Replies to messages that are not for the content; "" = built-in texts.
+	// {name}, {hotline}; AboutBot also {topics}, {examples} (from the content).
+	AboutBot      string            `yaml:"about_bot" env:"ABOUT_BOT"`         // 你是谁, 你是机器人吗
+	Personal      string            `yaml:"personal" env:"PERSONAL"`           // one person's records (成绩, a teacher's phone)
+	OtherService  string            `yaml:"other_service" env:"OTHER_SERVICE"` // 驾校, 社保, 医保
+	OtherPlace    string            `yaml:"other_place" env:"OTHER_PLACE"`     // another city's matters
+	Menu          string            `yaml:"menu" env:"MENU"`                   // menu definition (configs/menu.yaml)
+	Clicks        map[string]string `yaml:"clicks" env:"-"`                    // CLICK key → content id or action
 	SessionTTL    time.Duration     `yaml:"session_ttl" env:"SESSION_TTL"`
 	ContextTTL    time.Duration     `yaml:"context_ttl" env:"CONTEXT_TTL"`
 	ProfileTTL    time.Duration     `yaml:"profile_ttl" env:"PROFILE_TTL"`
