@@ -34,6 +34,7 @@ type Options struct {
 	Now            func() time.Time
 	Logger         *slog.Logger
 	ClaimIdle      time.Duration // take over work a crashed worker held this long; default 1 min
+	DraftTTL       time.Duration // an unconfirmed draft (or previewed job) expires; default 7 days
 	Poll           time.Duration // idle workers look for work this often; default 500 ms
 	// SendTimeout bounds one call to WeChat. It runs on a context detached
 	// from shutdown, so a send in flight is finished and recorded, not
@@ -90,6 +91,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.DraftTTL <= 0 {
+		o.DraftTTL = 7 * 24 * time.Hour
 	}
 	if o.ClaimIdle <= 0 {
 		o.ClaimIdle = time.Minute
@@ -218,6 +222,10 @@ func (s *Service) Create(ctx context.Context, r Request) (*Job, error) {
 	pipe := s.rdb.TxPipeline()
 	pipe.HSet(ctx, s.jobKey(j.ID), "meta", meta, "state", j.State)
 	pipe.XGroupCreateMkStream(ctx, s.queueKey(j.ID), group, "0")
+	// A draft nobody confirms goes away (confirming or cancelling it
+	// removes the expiry: see transition).
+	pipe.Expire(ctx, s.jobKey(j.ID), s.o.DraftTTL)
+	pipe.Expire(ctx, s.queueKey(j.ID), s.o.DraftTTL)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("broadcast: create: %w", err)
 	}
@@ -597,6 +605,11 @@ for i = 3, #ARGV do
   if s == ARGV[i] then
     redis.call("HSET", KEYS[1], "state", ARGV[1])
     if ARGV[2] ~= "" then redis.call("XADD", KEYS[2], "*", "op", ARGV[2]) end
+    -- A draft expires (Options.DraftTTL); a job past draft is kept.
+    if ARGV[1] ~= "draft" and ARGV[1] ~= "previewed" then
+      redis.call("PERSIST", KEYS[1])
+      redis.call("PERSIST", KEYS[2])
+    end
     return s
   end
 end

@@ -48,6 +48,13 @@ const (
 	kNotes   = "notes"
 	kRate    = "rate"
 	kDedup   = "dedup:"
+	// kKeys indexes the user's keys whose names are not fixed (dedup:…):
+	// a sorted set of key → expiry (unix ms), so Forget deletes them
+	// without scanning the keyspace.
+	kKeys = "keys"
+	// keysMargin keeps an index entry (and the index) a little past the
+	// key's own TTL: Finish rewrites the key after the claim.
+	keysMargin = 10 * time.Second
 )
 
 // user is the key of one piece of a user's state.
@@ -67,11 +74,28 @@ const pending = "…"
 
 // Claim implements bot.Deduper with SET NX.
 func (s *Store) Claim(ctx context.Context, user, id string, ttl time.Duration) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, s.user(user, kDedup+id), pending, ttl).Result()
+	k := s.user(user, kDedup+id)
+	var set *redis.BoolCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		set = p.SetNX(ctx, k, pending, ttl)
+		s.index(ctx, p, user, k, ttl)
+		return nil
+	})
+	ok := set.Val()
 	if err != nil {
 		return false, fmt.Errorf("redisstore: claim: %w", err)
 	}
 	return ok, nil
+}
+
+// index records key in the user's key index (in p, one round trip with
+// the write), dropping entries already expired.
+func (s *Store) index(ctx context.Context, p redis.Pipeliner, user, key string, ttl time.Duration) {
+	idx := s.user(user, kKeys)
+	now := time.Now()
+	p.ZAdd(ctx, idx, redis.Z{Score: float64(now.Add(ttl + keysMargin).UnixMilli()), Member: key})
+	p.ZRemRangeByScore(ctx, idx, "-inf", strconv.FormatInt(now.UnixMilli(), 10))
+	p.PExpire(ctx, idx, ttl+keysMargin)
 }
 
 // Finish implements bot.Deduper.
@@ -345,41 +369,18 @@ func (s *Store) Forget(ctx context.Context, user string) error {
 	if err != nil {
 		return fmt.Errorf("redisstore: forget: %w", err)
 	}
-	// Whatever else carries the user's hash tag (stored replies of retries).
-	if err := s.deleteMatching(ctx, escapeGlob(s.prefix+"{u:"+user+"}:")+"*"); err != nil {
+	// The keys whose names are not fixed (stored replies of retries), by
+	// the user's index: no SCAN of the keyspace.
+	idx := s.user(user, kKeys)
+	keys, err := s.rdb.ZRange(ctx, idx, 0, -1).Result()
+	if err != nil {
+		return fmt.Errorf("redisstore: forget: %w", err)
+	}
+	// One hash tag, one slot: a single DEL is fine in a Cluster.
+	if err := s.rdb.Del(ctx, append(keys, idx)...).Err(); err != nil {
 		return fmt.Errorf("redisstore: forget: %w", err)
 	}
 	return nil
-}
-
-// deleteMatching deletes the keys matching a SCAN pattern, on every master
-// of a Cluster.
-func (s *Store) deleteMatching(ctx context.Context, pattern string) error {
-	scan := func(ctx context.Context, c redis.Cmdable) error {
-		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			return err
-		}
-		for _, k := range keys { // one key at a time: Cluster forbids cross-slot DEL
-			if err := c.Del(ctx, k).Err(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scan(ctx, c) })
-	}
-	return scan(ctx, s.rdb)
-}
-
-func escapeGlob(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`)
-	return r.Replace(s)
 }
 
 // Subscribers lists the users subscribed to tag, with the time they

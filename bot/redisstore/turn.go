@@ -21,9 +21,10 @@ var _ bot.TurnStore = (*Store)(nil)
 // (github.com/go-redis/redis_rate/v10, allowN with cost 1) on the same key
 // and with the same stored value, so Allow and Begin count together.
 //
-// KEYS: dedup, rate ("rate:" + rateKey), seen, session, profile, handoff.
+// KEYS: dedup, rate ("rate:" + rateKey), seen, session, profile, handoff,
+// the user's key index.
 // ARGV: claim (0/1), dedup TTL ms, pending value, per minute (0: not
-// counted), load (0/1), now (unix s), seen TTL ms.
+// counted), load (0/1), now (unix s), seen TTL ms, index margin ms.
 // Returns {claimed, stored reply|nil, allowed (-1: not rated), loaded,
 // session|nil, profile|nil, handoff|nil}.
 var beginScript = redis.NewScript(`
@@ -32,6 +33,13 @@ if ARGV[1] == "1" then
   if not redis.call("SET", KEYS[1], ARGV[3], "PX", ARGV[2], "NX") then
     return {0, redis.call("GET", KEYS[1]), -1, 0}
   end
+  -- The user's key index (Forget deletes by it, without SCAN).
+  local t = redis.call("TIME")
+  local ms = t[1] * 1000 + math.floor(t[2] / 1000)
+  local keep = tonumber(ARGV[2]) + tonumber(ARGV[8])
+  redis.call("ZADD", KEYS[7], ms + keep, KEYS[1])
+  redis.call("ZREMRANGEBYSCORE", KEYS[7], "-inf", ms)
+  redis.call("PEXPIRE", KEYS[7], keep)
 end
 local allowed = -1
 local per_minute = tonumber(ARGV[4])
@@ -69,11 +77,12 @@ func (s *Store) Begin(ctx context.Context, user string, req bot.BeginTurn) (bot.
 	keys := []string{
 		s.user(user, kDedup+req.ID), "rate:" + s.rateKey(user), // redis_rate's own prefix
 		s.user(user, kSeen), s.user(user, kSession), s.user(user, kProfile), s.user(user, kHandoff),
+		s.user(user, kKeys),
 	}
 	perMinute := max(req.PerMinute, 0)
 	v, err := beginScript.Run(ctx, s.rdb, keys,
 		flag(req.ID != ""), req.DedupTTL.Milliseconds(), pending,
-		perMinute, flag(req.Load), req.Now.Unix(), req.SeenTTL.Milliseconds()).Slice()
+		perMinute, flag(req.Load), req.Now.Unix(), req.SeenTTL.Milliseconds(), keysMargin.Milliseconds()).Slice()
 	if err != nil {
 		return bot.Begun{}, fmt.Errorf("redisstore: begin: %w", err)
 	}

@@ -180,7 +180,7 @@ func newBroadcastService(cfg config.Config, rdb redis.UniversalClient, notices b
 		Redis: rdb, Prefix: cfg.Redis.Prefix, API: api,
 		Notices: notices, Subscribers: redisstore.New(rdb, cfg.Redis.Prefix),
 		AccountType: cfg.WeChat.AccountType, PreviewOpenIDs: cfg.Broadcast.PreviewOpenIDs,
-		RatePerSecond: cfg.Broadcast.RatePerSecond, Workers: cfg.Broadcast.Workers,
+		RatePerSecond: cfg.Broadcast.RatePerSecond, Workers: cfg.Broadcast.Workers, DraftTTL: cfg.Broadcast.DraftTTL,
 		SendIgnoreReprint: cfg.Broadcast.SendIgnoreReprint,
 		// A send cannot outlast the API call's timeout: a claim older than
 		// that belongs to a replica that died mid-send.

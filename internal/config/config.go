@@ -125,6 +125,8 @@ type Broadcast struct {
 	PreviewOpenIDs []string `yaml:"preview_openids" env:"PREVIEW_OPENIDS"`
 	RatePerSecond  int      `yaml:"rate_per_second" env:"RATE_PER_SECOND"`
 	Workers        int      `yaml:"workers" env:"WORKERS"`
+	// DraftTTL: a broadcast nobody confirms is deleted after this.
+	DraftTTL time.Duration `yaml:"draft_ttl" env:"DRAFT_TTL"`
 	// SendIgnoreReprint: a 图文 mass send goes out even when WeChat's
 	// originality check judges the notice a reprint (send_ignore_reprint).
 	SendIgnoreReprint bool `yaml:"send_ignore_reprint" env:"SEND_IGNORE_REPRINT"`
@@ -188,7 +190,7 @@ func Default() Config {
 			StoreTimeout:    300 * time.Millisecond,
 			Menu:            "configs/menu.yaml",
 		},
-		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2, SendIgnoreReprint: true, ClaimIdle: time.Minute},
+		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2, SendIgnoreReprint: true, ClaimIdle: time.Minute, DraftTTL: 7 * 24 * time.Hour},
 		Stats:     Stats{Retention: 90 * 24 * time.Hour},
 		Match:     Match{Threshold: 0.50, ChoiceMargin: 0.035},
 	}
@@ -334,6 +336,9 @@ func (c Config) Validate() error {
 		if len(parts) != 3 || parts[0] == "" || len(parts[2]) < 16 || (parts[1] != "editor" && parts[1] != "publisher") {
 			bad("EDUBOT_ADMIN_TOKENS", "entry %d must be name:editor|publisher:token with a token of at least 16 characters", i+1)
 		}
+	}
+	if c.Broadcast.DraftTTL <= 0 {
+		bad("broadcast.draft_ttl", "must be positive")
 	}
 	if c.Broadcast.Workers < 1 {
 		bad("broadcast.workers", "must be at least 1")
