@@ -247,16 +247,24 @@ func (b *tab) text(sel string) string {
 	return runStep(b, "read "+sel, chromedp.Evaluate[string](js))
 }
 
-// fill replaces the value of a field and types text into it.
+// fill sets a field's value as typing would end up (input and change
+// events fire, so htmx previews follow). Typing key by key is slow and
+// unreliable for Chinese text, which an input method composes anyway.
 func (b *tab) fill(sel, text string) {
 	b.t.Helper()
-	b.do("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), ""), chromedp.SendKeys(chromedp.CSS(sel), text))
+	b.do("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	b.setValue(sel, text)
 }
 
-// setValue sets a field's value without typing (long texts, selects).
+// setValue sets a field's value (also hidden or long ones, selects).
 func (b *tab) setValue(sel, v string) {
 	b.t.Helper()
-	b.do("set "+sel, chromedp.WaitReady(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), v))
+	b.do("wait for "+sel, chromedp.WaitReady(chromedp.CSS(sel)))
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.focus(); e.value = %q;
+		e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})); return e.value; })()`, sel, v)
+	if got := runStep(b, "set "+sel, chromedp.Evaluate[string](js)); got != v {
+		b.t.Fatalf("set %s: the field holds %q", sel, got)
+	}
 }
 
 // click clicks the first element matching sel and lets the page settle.
@@ -286,8 +294,9 @@ func (b *tab) settle() {
 func (b *tab) login(name, token string) {
 	b.t.Helper()
 	b.open("/console/login")
-	b.fill(`input[name="token"]`, token)
-	b.click(`form button[type="submit"]`)
+	b.fill("#name", name)
+	b.fill("#token", token)
+	b.click("#login")
 	b.waitText("body", name)
 }
 

@@ -425,9 +425,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := mountNotes(adminAPI, notes); err != nil {
 		return err
 	}
+	// 试一试 talks to a bot that records no statistics.
+	tryBot := bot.New(botCfg, bot.Deps{Matcher: engine, Store: redisstore.New(rdb, prefix), Now: now, Log: log})
 	if _, err := console.Register(router, console.Deps{
 		Store: contentStore, Stats: recorder, Daily: daily, Engine: engine, Bot: b,
 		Redis: rdb, Prefix: prefix, Tokens: cfg.Admin.Tokens, Logger: log, Now: now, Location: loc,
+		Notes: &notes, TryBot: tryBot, Broadcasts: bcast, PreviewOpenIDs: cfg.Broadcast.PreviewOpenIDs,
 	}); err != nil {
 		return err
 	}

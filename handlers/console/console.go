@@ -72,6 +72,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gdjysjyj/edubot/bot"
+	"github.com/gdjysjyj/edubot/broadcast"
 	"github.com/gdjysjyj/edubot/content/importer"
 	"github.com/gdjysjyj/edubot/content/search"
 	"github.com/gdjysjyj/edubot/content/store"
@@ -122,6 +123,14 @@ type Deps struct {
 	// name, may make in LoginWindow before logins are refused (default 5 in 15m).
 	LoginLimit  int
 	LoginWindow time.Duration
+
+	// Pages of notes.go, tryit.go and broadcasts.go.
+	Notes      *admin.NotesDeps   // messages left for staff; nil = the page says it is off
+	TryBot     Bot                // a bot that records no statistics, for 试一试; nil = Bot
+	Broadcasts *broadcast.Service // nil = broadcasts are off (no WeChat app secret)
+	// PreviewOpenIDs fill the broadcast preview's test phones (config
+	// broadcast.preview_openids).
+	PreviewOpenIDs []string
 }
 
 // Console is the mounted console; page handlers are its methods.
