@@ -335,7 +335,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Statistics are written in batches off the reply path (Queue); the
 	// writer drains the queue when the server stops.
-	recorder, err := stats.New(ctx, rdb, prefix, stats.Options{Retention: cfg.Stats.Retention, Salt: cfg.Stats.Salt, Location: loc, Logger: log, Queue: 4096})
+	recorder, err := stats.New(ctx, rdb, prefix, stats.Options{Retention: cfg.Stats.Retention, Salt: cfg.Stats.Salt, Location: loc, Logger: log, Queue: 4096, Now: now})
 	if err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}

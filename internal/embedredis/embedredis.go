@@ -173,12 +173,49 @@ func (s *Server) Save() error {
 	if err != nil {
 		return fmt.Errorf("embedded redis: snapshot: %w", err)
 	}
-	tmp := s.path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := writeAtomic(s.path, data); err != nil {
 		return fmt.Errorf("embedded redis: snapshot: %w", err)
 	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		return fmt.Errorf("embedded redis: snapshot: %w", err)
+	return nil
+}
+
+// fsync is (*os.File).Sync; tests replace it.
+var fsync = func(f *os.File) error { return f.Sync() }
+
+// writeAtomic writes data to a temporary file beside path, syncs it to
+// disk, renames it over path and syncs the folder: after a crash or power
+// loss the snapshot is the old one or the new one, never empty or torn.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename: nothing to remove
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := fsync(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	if err := fsync(dir); err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
 	}
 	return nil
 }
