@@ -200,10 +200,26 @@ func (d *Daily) write(ctx context.Context, batch []dailyRec) {
 	}
 }
 
-// Flush waits until what was queued before it is written (while Run runs).
+// Flush waits until what was queued before it is written; without Run
+// running, it writes the queue itself.
 func (d *Daily) Flush(ctx context.Context) error {
 	if !d.running.Load() {
-		return nil
+		for {
+			var batch []dailyRec
+		take:
+			for len(batch) < maxBatch {
+				select {
+				case e := <-d.q:
+					batch = append(batch, e)
+				default:
+					break take
+				}
+			}
+			if len(batch) == 0 {
+				return nil
+			}
+			d.write(ctx, batch)
+		}
 	}
 	done := make(chan struct{})
 	select {

@@ -306,6 +306,9 @@ func (b *tab) shot(name string) {
 	if b.h.shots == "" {
 		return
 	}
+	// From the top, nothing focused: a full-page shot of a scrolled page
+	// draws the sticky header in the middle.
+	runStep(b, "scroll to the top", chromedp.Evaluate[bool](`(() => { if (document.activeElement) document.activeElement.blur(); window.scrollTo(0, 0); return true; })()`))
 	png := runStep(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(b.h.shots, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)

@@ -52,8 +52,10 @@ type env struct {
 	now    time.Time
 }
 
-// A search engine takes seconds to build: tests that change no content
-// share one (newReadOnlyEnv); the others build their own (newEnv).
+// A search engine takes seconds to build (minutes under -race for every
+// test): all tests share one. Each test's store follows its own keys into
+// it, so a test that changes content uses ids and questions of its own and
+// checks what it changed, never what other tests left.
 var (
 	sharedOnce   sync.Once
 	sharedEngine *search.Engine
@@ -61,17 +63,6 @@ var (
 )
 
 func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
-	t.Helper()
-	return newEnvWith(t, false, mutate...)
-}
-
-// newReadOnlyEnv is an env whose content the test must not change.
-func newReadOnlyEnv(t *testing.T, mutate ...func(*Deps)) *env {
-	t.Helper()
-	return newEnvWith(t, true, mutate...)
-}
-
-func newEnvWith(t *testing.T, shared bool, mutate ...func(*Deps)) *env {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	rdb, prefix := testredis.New(t)
@@ -91,18 +82,14 @@ func newEnvWith(t *testing.T, shared bool, mutate ...func(*Deps)) *env {
 	}
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	var eng *search.Engine
-	if shared {
-		sharedOnce.Do(func() { sharedEngine, sharedErr = search.New(loaded, search.Options{Now: clock}) })
-		if eng, err = sharedEngine, sharedErr; err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		if eng, err = search.New(loaded, search.Options{Now: clock}); err != nil {
-			t.Fatal(err)
-		}
-		go func() { _ = st.Follow(ctx, eng) }()
+	sharedOnce.Do(func() { sharedEngine, sharedErr = search.New(loaded, search.Options{Now: clock}) })
+	eng := sharedEngine
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
 	}
+	// Not waited for at the end: its blocking read returns only after a
+	// second; cancelled, it stops applying changes.
+	go func() { _ = st.Follow(ctx, eng) }()
 	rec, err := stats.New(ctx, rdb, prefix, stats.Options{Salt: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +215,7 @@ func fieldErrors(body string) map[string]string {
 }
 
 func TestLoginLogout(t *testing.T) {
-	e := newReadOnlyEnv(t)
+	e := newEnv(t)
 	cl := e.client()
 
 	r := cl.get("/console/")
@@ -310,7 +297,7 @@ func mustURL(s string) *url.URL {
 }
 
 func TestSecureCookieBehindHTTPSProxy(t *testing.T) {
-	e := newReadOnlyEnv(t)
+	e := newEnv(t)
 	cl := e.client()
 	tok := cl.csrf("/console/login")
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/console/login",
@@ -329,7 +316,7 @@ func TestSecureCookieBehindHTTPSProxy(t *testing.T) {
 }
 
 func TestLoginRateLimited(t *testing.T) {
-	e := newReadOnlyEnv(t, func(d *Deps) { d.LoginLimit = 3 })
+	e := newEnv(t, func(d *Deps) { d.LoginLimit = 3 })
 	cl := e.client()
 	for i := 0; i < 3; i++ {
 		if r := cl.login("ann", "wrong-token-0123456789"); r.status != http.StatusUnauthorized {
@@ -353,7 +340,7 @@ func TestLoginRateLimited(t *testing.T) {
 }
 
 func TestLoginRateLimitPerName(t *testing.T) {
-	e := newReadOnlyEnv(t, func(d *Deps) { d.LoginLimit = 2 })
+	e := newEnv(t, func(d *Deps) { d.LoginLimit = 2 })
 	// Failures for one name from two addresses (X-Forwarded-For is not
 	// trusted here, so simulate the second address by clearing the IP key).
 	cl := e.client()
@@ -371,7 +358,7 @@ func TestLoginRateLimitPerName(t *testing.T) {
 }
 
 func TestLoginNeedsItsFormToken(t *testing.T) {
-	e := newReadOnlyEnv(t)
+	e := newEnv(t)
 	cl := e.client()
 	r := cl.post("/console/login", url.Values{"name": {"ann"}, "token": {editorToken}})
 	if r.status != http.StatusForbidden {
@@ -380,7 +367,7 @@ func TestLoginNeedsItsFormToken(t *testing.T) {
 }
 
 func TestExpiredSessionReturnsToThePage(t *testing.T) {
-	e := newReadOnlyEnv(t)
+	e := newEnv(t)
 	cl := e.loggedIn("ann")
 	// The session ends (idle timeout) on the server.
 	iter := e.c.Redis.Scan(context.Background(), 0, e.c.Prefix+"{console}:sess:*", 100).Iterator()
@@ -405,7 +392,7 @@ func TestExpiredSessionReturnsToThePage(t *testing.T) {
 }
 
 func TestCSRFRefused(t *testing.T) {
-	e := newReadOnlyEnv(t)
+	e := newEnv(t)
 	cl := e.loggedIn("ann")
 	for _, tok := range []string{"", "forged"} {
 		r := cl.post("/console/logout", url.Values{"_csrf": {tok}})
@@ -426,7 +413,7 @@ func TestCSRFRefused(t *testing.T) {
 }
 
 func TestEditorRefusedPublisherAction(t *testing.T) {
-	e := newReadOnlyEnv(t)
+	e := newEnv(t)
 	ed := e.loggedIn("ann")
 	r := ed.submit("/console/", "/console/test/publisher-only", nil)
 	if r.status != http.StatusForbidden || !strings.Contains(r.body, "发布者") {
@@ -442,7 +429,7 @@ func TestEditorRefusedPublisherAction(t *testing.T) {
 // a session each one sends the browser to the login page; with a session
 // but without the CSRF token every action is refused.
 func TestEveryRouteNeedsLogin(t *testing.T) {
-	e := newReadOnlyEnv(t)
+	e := newEnv(t)
 	anon := e.client()
 	ann := e.loggedIn("ann")
 	public := map[string]bool{"GET /console/login": true, "POST /console/login": true,
@@ -474,7 +461,7 @@ func TestEveryRouteNeedsLogin(t *testing.T) {
 }
 
 func TestStaticAndSecurityHeaders(t *testing.T) {
-	e := newReadOnlyEnv(t)
+	e := newEnv(t)
 	cl := e.client()
 	for _, p := range []string{"/console/static/htmx.min.js", "/console/static/console.css", "/console/static/console.js"} {
 		if r := cl.get(p); r.status != http.StatusOK || len(r.body) < 100 {

@@ -49,6 +49,8 @@ type chart struct {
 type bar struct {
 	X, W    float64
 	Label   string // MM-DD under some bars
+	LabelX  float64
+	Anchor  string // text-anchor of the label
 	Title   string // tooltip
 	Stacks  []stack
 	ShowLab bool
@@ -65,7 +67,7 @@ type tick struct {
 }
 
 var chartSeries = []struct{ Class, Label string }{
-	{"s-answered", "直接回答"}, {"s-choices", "猜你想问"}, {"s-fallback", "没有答案"}, {"s-other", "其他（对话、指令）"},
+	{"s-answered", "直接回答"}, {"s-choices", "猜你想问"}, {"s-fallback", "没有答案"}, {"s-other", "其他（对话、指令、超出范围）"},
 }
 
 func (c *Console) home(g *gin.Context) {
@@ -82,7 +84,7 @@ func (c *Console) home(g *gin.Context) {
 		if len(days) > 0 {
 			d.Today = days[len(days)-1]
 			d.Answered = d.Today.Answered()
-			d.Choices = d.Today.Outcomes[bot.AnswerChoices]
+			d.Choices = lists(d.Today)
 			d.Fallback = d.Today.Outcomes[bot.AnswerFallback]
 			d.Other = d.Today.Total - d.Answered - d.Choices - d.Fallback
 		}
@@ -154,7 +156,7 @@ func (c *Console) describe(id string) (kind, title string) {
 }
 
 func drawChart(days []stats.DayCount) chart {
-	ch := chart{W: 640, H: 220}
+	ch := chart{W: 900, H: 240}
 	const left, bottom, top = 34.0, 22.0, 8.0
 	plotH := float64(ch.H) - bottom - top
 	for _, d := range days {
@@ -173,12 +175,15 @@ func drawChart(days []stats.DayCount) chart {
 	}
 	slot := (float64(ch.W) - left) / float64(n)
 	for i, d := range days {
-		other := d.Total - d.Answered() - d.Outcomes[bot.AnswerChoices] - d.Outcomes[bot.AnswerFallback]
-		vals := []int64{d.Answered(), d.Outcomes[bot.AnswerChoices], d.Outcomes[bot.AnswerFallback], other}
-		b := bar{X: left + float64(i)*slot + slot*0.15, W: slot * 0.7, Label: d.Day.Format("01-02"),
-			ShowLab: i%5 == 0 || i == n-1,
+		other := d.Total - d.Answered() - lists(d) - d.Outcomes[bot.AnswerFallback]
+		vals := []int64{d.Answered(), lists(d), d.Outcomes[bot.AnswerFallback], other}
+		b := bar{X: left + float64(i)*slot + slot*0.15, W: slot * 0.7, Label: d.Day.Format("01-02"), LabelX: left + (float64(i)+0.5)*slot,
+			ShowLab: (i%5 == 0 && i < n-3) || i == n-1, Anchor: "middle",
 			Title: fmt.Sprintf("%s：共 %d 条，直接回答 %d，猜你想问 %d，没有答案 %d",
 				d.Day.Format("01-02"), d.Total, vals[0], vals[1], vals[2])}
+		if i == n-1 {
+			b.LabelX, b.Anchor = float64(ch.W)-1, "end" // inside the picture
+		}
 		y := top + plotH
 		for k, v := range vals {
 			if v <= 0 {
@@ -191,6 +196,12 @@ func drawChart(days []stats.DayCount) chart {
 		ch.Bars = append(ch.Bars, b)
 	}
 	return ch
+}
+
+// lists is the day's messages answered with a list to pick from: "did
+// you mean" below the confident threshold, or several equally good choices.
+func lists(d stats.DayCount) int64 {
+	return d.Outcomes[bot.AnswerSuggest] + d.Outcomes[bot.AnswerChoices]
 }
 
 // niceMax rounds a maximum up to 4, 8, 20, 40, 100… so ticks are round.

@@ -158,13 +158,11 @@ func TestHTMLInContentIsEscaped(t *testing.T) {
 	e := newEnv(t)
 	cl := e.loggedIn("ann")
 	const evil = `<script>alert("x")</script><img src=x onerror=alert(1)>`
-	form := faqForm()
-	form.Set("question", "校服"+evil)
-	form.Set("answer", "答案"+evil)
+	form := url.Values{"id": {"faq-html-test"}, "question": {"标记测试" + evil}, "answer": {"答案" + evil}}
 	if r := cl.submit("/console/content/faqs/new", "/console/content/faqs/new", form); r.status != http.StatusSeeOther {
 		t.Fatalf("create: %d %v", r.status, fieldErrors(r.body))
 	}
-	for _, p := range []string{"/console/content/faqs/faq-winter-uniform", "/console/content/faqs?q=校服", "/console/content/faqs/faq-winter-uniform/delete", "/console/audit"} {
+	for _, p := range []string{"/console/content/faqs/faq-html-test", "/console/content/faqs?q=标记测试", "/console/content/faqs/faq-html-test/delete", "/console/audit"} {
 		r := cl.get(p)
 		if r.status != http.StatusOK {
 			t.Fatalf("GET %s: %d", p, r.status)
@@ -182,14 +180,10 @@ func TestHTMLInContentIsEscaped(t *testing.T) {
 	if r.status != http.StatusOK || strings.Contains(r.body, "<script>") || !strings.Contains(r.body, "答案&lt;script&gt;") {
 		t.Fatalf("preview: %d %s", r.status, r.body)
 	}
-	// And the reply is the text as written (WeChat shows text, not HTML).
-	if rep := e.ask("校服" + evil); rep.Kind == bot.ReplyText && strings.Contains(rep.Text, "<script>") && rep.Answer != bot.AnswerFAQ {
-		t.Errorf("reply: %+v", rep)
-	}
 }
 
 func TestPreviewShowsThePhone(t *testing.T) {
-	e := newReadOnlyEnv(t)
+	e := newEnv(t)
 	cl := e.loggedIn("ann")
 	set, _ := e.store.Export(context.Background())
 	n := set.Notices[0]
@@ -244,7 +238,7 @@ func TestDeleteWithConfirmation(t *testing.T) {
 }
 
 func TestListFilters(t *testing.T) {
-	e := newReadOnlyEnv(t)
+	e := newEnv(t)
 	cl := e.loggedIn("ann")
 	set, _ := e.store.Export(context.Background())
 	var expired, live, region int
@@ -345,7 +339,7 @@ func TestImportSeedArticles(t *testing.T) {
 }
 
 func TestImportLimitsAndBadInput(t *testing.T) {
-	e := newReadOnlyEnv(t, func(d *Deps) { d.MaxUpload = 64 << 10 })
+	e := newEnv(t, func(d *Deps) { d.MaxUpload = 64 << 10 })
 	cl := e.loggedIn("ann")
 	// Slightly over the limit: said beside the file field.
 	body, ctype := multipartBody(t, map[string]string{"_csrf": cl.csrf("/console/import")}, "big.html", bytes.Repeat([]byte("通知"), 12<<10))
@@ -378,8 +372,8 @@ func TestQuestionsAttachThenAnswered(t *testing.T) {
 	e := newEnv(t)
 	cl := e.loggedIn("ann")
 	webhook := e.daily.Wrap(e.bot) // as serve wires it: every message counted
-	const q = "娃娃的那个事情到底咋整嘛"
-	for _, text := range []string{q, q, "娃娃的那个事情到底咋整嘛？"} {
+	const q = "火星上的月亮是什么颜色的"
+	for _, text := range []string{q, q, "火星上的月亮是什么颜色的？"} {
 		rep := webhook.Handle(context.Background(), bot.Message{User: "o-1", Type: bot.TypeText, Text: text, MsgID: time.Now().Format(time.RFC3339Nano), CreateTime: time.Now()})
 		if rep.Answer == bot.AnswerFAQ {
 			t.Fatalf("%q answered before staff did: %+v", text, rep)
@@ -430,19 +424,18 @@ func TestQuestionsAttachThenAnswered(t *testing.T) {
 func TestWriteNewFAQForAQuestion(t *testing.T) {
 	e := newEnv(t)
 	cl := e.loggedIn("ann")
-	const q = "冬天的校服去哪里买呀"
+	const q = "学校的游泳课在哪一周开始上"
 	r := cl.get("/console/content/faqs/new?question=" + url.QueryEscape(q))
 	if fieldValue(r.body, "question") != q || fieldValue(r.body, "asked") != q {
 		t.Fatalf("new FAQ not prefilled with the question")
 	}
-	form := faqForm()
-	form.Set("question", q)
-	form.Set("asked", q)
+	form := url.Values{"id": {"faq-swimming-lessons"}, "question": {q}, "asked": {q},
+		"answer": {"游泳课从第三周开始，具体时间请看学校课表。"}, "keywords": {"游泳课"}}
 	r = cl.submit("/console/content/faqs/new", "/console/content/faqs/new", form)
 	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.loc, "/console/questions/rerun?q=") {
 		t.Fatalf("save: %d → %q", r.status, r.loc)
 	}
-	if rr := cl.get(r.loc); !strings.Contains(rr.body, "冬季校服由学校统一征订") {
+	if rr := cl.get(r.loc); !strings.Contains(rr.body, "游泳课从第三周开始") || !strings.Contains(rr.body, `id="rerun-answered"`) {
 		t.Fatalf("re-run after writing the FAQ:\n%s", rr.body)
 	}
 }

@@ -58,7 +58,7 @@ func (c *Console) questions(g *gin.Context) {
 		for _, cand := range gr.Top {
 			if cand.Kind == search.KindFAQ {
 				if f := c.Engine.FAQ(cand.ID); f != nil {
-					v.FAQs = append(v.FAQs, faqOption{ID: f.ID, Question: f.Question, Checked: len(v.FAQs) == 0})
+					v.FAQs = append(v.FAQs, faqOption{ID: f.ID, Question: f.Question})
 				}
 			}
 		}
@@ -106,10 +106,10 @@ type faqSearchData struct {
 
 // questionFAQs answers the FAQ search of one question's attach form (htmx).
 func (c *Console) questionFAQs(g *gin.Context) {
+	// Nothing is preselected: the matcher's guess for an unanswered
+	// question is often wrong, and attaching it there would teach the bot a
+	// wrong answer.
 	opts := c.searchFAQs(g, g.Query("faq_q"), 8)
-	if len(opts) > 0 {
-		opts[0].Checked = true
-	}
 	c.RenderFragment(g, http.StatusOK, "faqoptions", faqSearchData{N: g.Query("n"), FAQs: opts, Q: g.Query("faq_q")})
 }
 
