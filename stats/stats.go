@@ -54,6 +54,10 @@ type Options struct {
 	Retention time.Duration  // default 90 days
 	Location  *time.Location // days are counted here; default Asia/Shanghai
 	Logger    *slog.Logger
+	// Now is the clock of records without a time and of the default
+	// reporting window (the last 7 days); default time.Now (serve --now
+	// fixes it, so the window is the fixed day's week).
+	Now func() time.Time
 	// Timeout bounds one Record call (or one batch), so a slow Redis never
 	// delays replies.
 	Timeout time.Duration // default 200ms
@@ -103,6 +107,9 @@ const maxTextRunes = 200
 func New(ctx context.Context, rdb redis.UniversalClient, prefix string, opts Options) (*Recorder, error) {
 	if opts.Retention <= 0 {
 		opts.Retention = 90 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.Location == nil {
 		loc, err := time.LoadLocation("Asia/Shanghai")
@@ -171,7 +178,7 @@ func (r *Recorder) Picked(ctx context.Context, user string, p bot.Pick, at time.
 
 func (r *Recorder) submit(ctx context.Context, e entry) {
 	if e.at.IsZero() {
-		e.at = time.Now()
+		e.at = r.opts.Now()
 	}
 	if r.q != nil {
 		if !e.worth() {
@@ -400,7 +407,7 @@ type Question struct {
 // retention period.
 func (r *Recorder) days(since, until time.Time) ([]string, error) {
 	if until.IsZero() {
-		until = time.Now()
+		until = r.opts.Now()
 	}
 	if since.IsZero() {
 		since = until.Add(-7 * 24 * time.Hour)

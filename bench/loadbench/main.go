@@ -6,7 +6,7 @@
 // repetitive real-world mix and a mix where every message is unique),
 // rounds interleaved, and prints the medians:
 //
-//	server | req/s | ratio to the echo | p50 | p99 | over 5 s | errors
+//	server | req/s | ratio to the echo | p50 | p99 | server CPU a reply | over 5 s | errors
 //
 // Run it from the repository: `make loadbench` (or go run ./bench/loadbench).
 // -smoke is the short run CI does: it fails on errors, never on speed.
@@ -46,6 +46,7 @@ type report struct {
 	Over5s    int     `json:"over_5s"`
 	P50ms     float64 `json:"p50_ms"`
 	P99ms     float64 `json:"p99_ms"`
+	CPUms     float64 `json:"-"` // the server's CPU time per reply (Linux: /proc)
 }
 
 // server is one system under test.
@@ -213,17 +214,21 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 							filepath.Join(o.profile, "cpu-"+slug(s.name)+"-"+mix+".pprof"))
 					}()
 				}
+				cpu0 := cpuTime(s.proc)
 				rep, err := load(ctx, edubot, s.url, mix, content, o, int64(r))
 				if err != nil {
 					return fmt.Errorf("%s, %s mix: %w", s.name, mix, err)
+				}
+				if cpu0 >= 0 && rep.Replies > 0 {
+					rep.CPUms = float64((cpuTime(s.proc) - cpu0).Microseconds()) / 1000 / float64(rep.Replies)
 				}
 				if prof != nil {
 					if err := <-prof; err != nil {
 						return fmt.Errorf("%s: profile: %w", s.name, err)
 					}
 				}
-				fmt.Fprintf(os.Stderr, "  round %d %-10s %-24s %7.0f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %d\n",
-					r+1, mix, s.name, rep.PerSecond, rep.P50ms, rep.P99ms, rep.Errors)
+				fmt.Fprintf(os.Stderr, "  round %d %-10s %-24s %7.0f req/s  p50 %6.2f ms  p99 %7.2f ms  CPU %.2f ms/reply  errors %d\n",
+					r+1, mix, s.name, rep.PerSecond, rep.P50ms, rep.P99ms, rep.CPUms, rep.Errors)
 				s.runs[mix] = append(s.runs[mix], rep)
 			}
 		}
@@ -263,8 +268,8 @@ func table(out io.Writer, servers []*server, o options) error {
 	var bad []string
 	for _, mix := range o.mixes {
 		fmt.Fprintf(out, "\n%s mix\n\n", mix)
-		fmt.Fprintln(out, "| server | req/s | ratio to the echo | p50 | p99 | replies over 5 s | errors |")
-		fmt.Fprintln(out, "|---|---|---|---|---|---|---|")
+		fmt.Fprintln(out, "| server | req/s | ratio to the echo | p50 | p99 | server CPU a reply | replies over 5 s | errors |")
+		fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|")
 		echo := median(servers[0].runs[mix], func(r report) float64 { return r.PerSecond })
 		for _, s := range servers {
 			runs := s.runs[mix]
@@ -277,9 +282,10 @@ func table(out io.Writer, servers []*server, o options) error {
 					bad = append(bad, fmt.Sprintf("%s, %s mix: %d errors, %d replies (first error: %s)", s.name, mix, r.Errors, r.Replies, r.FirstErr))
 				}
 			}
-			fmt.Fprintf(out, "| %s | %.0f | %.2f | %.1f ms | %.1f ms | %d | %d |\n", s.name, rate, rate/echo,
+			fmt.Fprintf(out, "| %s | %.0f | %.2f | %.1f ms | %.1f ms | %.2f ms | %d | %d |\n", s.name, rate, rate/echo,
 				median(runs, func(r report) float64 { return r.P50ms }),
-				median(runs, func(r report) float64 { return r.P99ms }), over, errs)
+				median(runs, func(r report) float64 { return r.P99ms }),
+				median(runs, func(r report) float64 { return r.CPUms }), over, errs)
 		}
 	}
 	if len(bad) > 0 {
@@ -392,6 +398,29 @@ func waitTCP(ctx context.Context, addr string, d time.Duration) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// cpuTime is the user+system CPU time p has used so far (Linux, from
+// /proc; -1 elsewhere). CPU a reply is steadier than replies a second on a
+// shared machine: it does not count the time the server waited for a core.
+func cpuTime(p *proc) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name (which may hold spaces): utime and
+	// stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 // proc is a started child process.

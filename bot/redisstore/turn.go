@@ -27,7 +27,9 @@ var _ bot.TurnStore = (*Store)(nil)
 // counted), load (0/1), now (unix s), seen TTL ms, index margin ms.
 // Returns {claimed, stored reply|nil, allowed (-1: not rated), loaded,
 // session|nil, profile|nil, handoff|nil}.
-var beginScript = redis.NewScript(`
+var beginScript = redis.NewScript(beginLua)
+
+const beginLua = `
 redis.replicate_commands()
 if ARGV[1] == "1" then
   if not redis.call("SET", KEYS[1], ARGV[3], "PX", ARGV[2], "NX") then
@@ -70,7 +72,7 @@ if ARGV[5] ~= "1" then
 end
 redis.call("SET", KEYS[3], ARGV[6], "PX", ARGV[7])
 return {1, false, allowed, 1, redis.call("GET", KEYS[4]), redis.call("GET", KEYS[5]), redis.call("GET", KEYS[6])}
-`)
+`
 
 // Begin implements bot.TurnStore.
 func (s *Store) Begin(ctx context.Context, user string, req bot.BeginTurn) (bot.Begun, error) {

@@ -5,15 +5,46 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gdjysjyj/edubot/bot"
 	"github.com/gdjysjyj/edubot/bot/redisstore"
+	"github.com/gdjysjyj/edubot/internal/embedredis"
 	"github.com/gdjysjyj/edubot/internal/testredis"
 )
 
 // Begin is Claim, Allow and Load in one round trip, each only when the step
 // before let the message through; End is SaveSession and Finish.
+// On the embedded Redis the same runs Begin's Go implementation.
 func TestBeginAndEndDoWhatTheSingleCallsDo(t *testing.T) {
-	rdb, prefix := testredis.New(t)
+	t.Run("redis", func(t *testing.T) {
+		rdb, prefix := testredis.New(t)
+		testBeginAndEnd(t, rdb, prefix)
+	})
+	t.Run("embedded, Begin in Go", func(t *testing.T) {
+		testBeginAndEnd(t, embedded(t), "edubot:")
+	})
+}
+
+// embedded is a client of a fresh embedded Redis running the store's
+// scripts in Go, as serve sets it up.
+func embedded(t *testing.T) redis.UniversalClient {
+	t.Helper()
+	emb, err := embedredis.Start(embedredis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = emb.Close() })
+	for src, fn := range redisstore.GoScripts() {
+		emb.RunInGo(src, func(db embedredis.DB, keys, argv []string) (any, error) { return fn(db, keys, argv) })
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: emb.Addr()})
+	rdb.AddHook(emb.Hook())
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+func testBeginAndEnd(t *testing.T, rdb redis.UniversalClient, prefix string) {
 	s := redisstore.New(rdb, prefix)
 	ctx := context.Background()
 	now := time.Unix(1764000000, 0)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gdjysjyj/edubot/bot/redisstore"
 	"github.com/gdjysjyj/edubot/internal/config"
 	"github.com/gdjysjyj/edubot/internal/embedredis"
 )
@@ -40,6 +41,11 @@ func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger, hooks .
 		emb, err = embedredis.Start(embedredis.Options{DataDir: cfg.DataDir, Logger: log})
 		if err != nil {
 			return nil, nil, err
+		}
+		// The store's per-message script runs in Go: miniredis's Lua costs
+		// over a millisecond a call under its global lock.
+		for src, fn := range redisstore.GoScripts() {
+			emb.RunInGo(src, func(db embedredis.DB, keys, argv []string) (any, error) { return fn(db, keys, argv) })
 		}
 		opts.Addrs = []string{emb.Addr()}
 		log.Warn("using the embedded Redis: for trying edubot only, not for production (set EDUBOT_REDIS_ADDRS)",

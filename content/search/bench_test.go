@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -98,6 +101,7 @@ var scale struct {
 	heapMiB float64
 	ixMiB   float64
 	sysMiB  float64
+	rssMiB  float64 // resident after the build, garbage returned (Linux; 0 elsewhere)
 	err     error
 }
 
@@ -116,6 +120,10 @@ func scaleEngine(b *testing.B) *Engine {
 		scale.heapMiB = float64(after.HeapAlloc) / (1 << 20)
 		scale.ixMiB = float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
 		scale.sysMiB = float64(after.Sys) / (1 << 20)
+		// What the process keeps once the build's garbage is given back
+		// (serve does the same after building its index).
+		debug.FreeOSMemory()
+		scale.rssMiB = rssMiB()
 	})
 	if scale.err != nil {
 		b.Fatal(scale.err)
@@ -150,6 +158,22 @@ func BenchmarkMatchScale(b *testing.B) {
 	b.ReportMetric(scale.heapMiB, "heap-MiB")
 	b.ReportMetric(scale.ixMiB, "index-MiB")
 	b.ReportMetric(scale.sysMiB, "sys-MiB")
+	b.ReportMetric(scale.rssMiB, "rss-MiB")
+}
+
+// rssMiB is the process's resident set (VmRSS), 0 when unknown.
+func rssMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 // BenchmarkMatchSmall matches against a bureau-sized set (the test set).

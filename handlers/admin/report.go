@@ -11,7 +11,8 @@ import (
 	"github.com/gdjysjyj/edubot/content/store"
 )
 
-// period reads since/until (default: the last 7 days up to now).
+// period reads since/until (default: the last 7 days up to now, on the
+// API's clock: serve --now moves the window too).
 func (a *api) period(c *gin.Context) (since, until time.Time, err error) {
 	if since, err = a.parseDay(c, "since", false); err != nil {
 		return
@@ -20,7 +21,7 @@ func (a *api) period(c *gin.Context) (since, until time.Time, err error) {
 		return
 	}
 	if until.IsZero() {
-		until = time.Now()
+		until = a.Now()
 	}
 	if since.IsZero() {
 		since = until.AddDate(0, 0, -7)

@@ -137,6 +137,9 @@ type Broadcast struct {
 type Match struct {
 	Threshold    float64 `yaml:"threshold" env:"THRESHOLD"`         // below it: the fallback
 	ChoiceMargin float64 `yaml:"choice_margin" env:"CHOICE_MARGIN"` // runner-up this close and different: a numbered list
+	// CacheSize bounds the in-process answer cache (entries of matches and
+	// of analyses each); 0 turns it off. Edits clear it at once.
+	CacheSize int `yaml:"cache_size" env:"CACHE_SIZE"`
 }
 
 // Stats settings (what people asked).
@@ -189,7 +192,7 @@ func Default() Config {
 		},
 		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2, SendIgnoreReprint: true, DraftTTL: 7 * 24 * time.Hour},
 		Stats:     Stats{Retention: 90 * 24 * time.Hour},
-		Match:     Match{Threshold: 0.50, ChoiceMargin: 0.035},
+		Match:     Match{Threshold: 0.50, ChoiceMargin: 0.035, CacheSize: 4096},
 	}
 }
 
@@ -342,6 +345,9 @@ func (c Config) Validate() error {
 	}
 	if c.Match.Threshold <= 0 || c.Match.Threshold >= 1 {
 		bad("match.threshold", "must be between 0 and 1, got %v", c.Match.Threshold)
+	}
+	if c.Match.CacheSize < 0 {
+		bad("match.cache_size", "must be 0 (off) or more, got %d", c.Match.CacheSize)
 	}
 	if c.Match.ChoiceMargin < 0 || c.Match.ChoiceMargin >= 0.5 {
 		bad("match.choice_margin", "must be between 0 and 0.5, got %v", c.Match.ChoiceMargin)

@@ -139,3 +139,36 @@ func TestDamagedSnapshot(t *testing.T) {
 func writeFile(dir, s string) error {
 	return os.WriteFile(filepath.Join(dir, SnapshotFile), []byte(s), 0o600)
 }
+
+// Keys about to expire (de-duplication, rate limits) stay out of the
+// snapshot; longer-lived ones are in it.
+func TestSnapshotLeavesOutKeysAboutToExpire(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Start(Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := client(t, s)
+	if err := rdb.Set(ctx, "dedup", "x", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(ctx, "session", "y", 30*time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Start(Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	r2 := client(t, s2)
+	if n := r2.Exists(ctx, "dedup").Val(); n != 0 {
+		t.Error("a key expiring within a minute was restored")
+	}
+	if v := r2.Get(ctx, "session").Val(); v != "y" {
+		t.Errorf("30-minute key after restart = %q, want y", v)
+	}
+}
