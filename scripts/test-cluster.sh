@@ -157,4 +157,17 @@ done
 [ $fail = 0 ] || { echo "test-cluster: the integration suite failed" >&2; exit 1; }
 echo "test-cluster: integration suite passed on Cluster and Sentinel ($(($(date +%s) - started)) s)" >&2
 
+# End to end, with the built binary: three replicas behind a round-robin
+# proxy on the Cluster, then a master failed over and one killed under
+# load, on each topology (these kill masters: last).
+go build -tags ne -o "$dir/edubot" ./cmd/edubot
+export EDUBOT_E2E_BIN="$dir/edubot" EDUBOT_E2E_PORT_BASE=$((base + 30))
+EDUBOT_TEST_REDIS_ADDRS=$CLUSTER_ADDRS go test -tags e2e -count=1 -v -run 'TestReplicas|TestFailoverCluster' ./internal/e2e/ >"$dir/e2e-cluster.out" 2>&1 ||
+  { grep -v '^=== ' "$dir/e2e-cluster.out" | tail -60 >&2; exit 1; }
+grep -E '^(---|    ---|ok|PASS|FAIL)|broadcast of|Cluster:' "$dir/e2e-cluster.out" >&2
+export EDUBOT_E2E_PORT_BASE=$((base + 35))
+EDUBOT_TEST_REDIS_ADDRS=$SENTINEL_ADDRS EDUBOT_TEST_REDIS_MASTER_NAME=edubot \
+  go test -tags e2e -count=1 -v -run 'TestFailoverSentinel' ./internal/e2e/ >"$dir/e2e-sentinel.out" 2>&1 ||
+  { grep -v '^=== ' "$dir/e2e-sentinel.out" | tail -60 >&2; exit 1; }
+grep -E '^(---|ok|PASS|FAIL)|Sentinel:' "$dir/e2e-sentinel.out" >&2
 echo "test-cluster: passed in $(($(date +%s) - started)) s" >&2

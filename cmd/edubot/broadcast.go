@@ -182,7 +182,10 @@ func newBroadcastService(cfg config.Config, rdb redis.UniversalClient, notices b
 		AccountType: cfg.WeChat.AccountType, PreviewOpenIDs: cfg.Broadcast.PreviewOpenIDs,
 		RatePerSecond: cfg.Broadcast.RatePerSecond, Workers: cfg.Broadcast.Workers, DraftTTL: cfg.Broadcast.DraftTTL,
 		SendIgnoreReprint: cfg.Broadcast.SendIgnoreReprint,
-		Location:          loc, Now: now, Logger: log,
+		// A send cannot outlast the API call's timeout: a claim older than
+		// that belongs to a replica that died mid-send.
+		ClaimIdle: cfg.Broadcast.ClaimIdle, SendTimeout: cfg.WeChat.APITimeout,
+		Location: loc, Now: now, Logger: log,
 	})
 }
 

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -55,6 +58,9 @@ func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger, hooks .
 	if emb != nil {
 		rdb.AddHook(emb.Hook())
 	}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		cc.AddHook(reloadOnFailure{cc})
+	}
 	for _, h := range hooks {
 		rdb.AddHook(h)
 	}
@@ -95,4 +101,49 @@ func openSharedRedis(ctx context.Context, cfg config.Config, log *slog.Logger, c
 		return nil, nil, fmt.Errorf("%s: set redis.addrs (EDUBOT_REDIS_ADDRS) to the Redis serve uses; %s", cmd, hint)
 	}
 	return openRedis(ctx, cfg, log)
+}
+
+// reloadOnFailure asks a Cluster client to reload the slot map when a
+// command fails on the network or with CLUSTERDOWN. go-redis otherwise
+// keeps sending a dead master's slots to it until its periodic reload (a
+// minute): after a master is killed, its replica takes over within
+// seconds, and the client should follow as fast. Reloads are coalesced by
+// go-redis (one at a time, 200 ms apart).
+type reloadOnFailure struct{ cc *redis.ClusterClient }
+
+func (h reloadOnFailure) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := next(ctx, network, addr)
+		if err != nil {
+			h.cc.ReloadState(ctx)
+		}
+		return c, err
+	}
+}
+
+func (h reloadOnFailure) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		h.check(ctx, err)
+		return err
+	}
+}
+
+func (h reloadOnFailure) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		h.check(ctx, err)
+		return err
+	}
+}
+
+func (h reloadOnFailure) check(ctx context.Context, err error) {
+	if err == nil || errors.Is(err, redis.Nil) {
+		return
+	}
+	var reply redis.Error
+	if errors.As(err, &reply) && !strings.HasPrefix(err.Error(), "CLUSTERDOWN") {
+		return // an answer from a live node (a script error, a wrong type, …)
+	}
+	h.cc.ReloadState(ctx)
 }

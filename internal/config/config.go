@@ -130,6 +130,9 @@ type Broadcast struct {
 	// SendIgnoreReprint: a 图文 mass send goes out even when WeChat's
 	// originality check judges the notice a reprint (send_ignore_reprint).
 	SendIgnoreReprint bool `yaml:"send_ignore_reprint" env:"SEND_IGNORE_REPRINT"`
+	// ClaimIdle: work a replica that died was holding is taken over by the
+	// others after this long.
+	ClaimIdle time.Duration `yaml:"claim_idle" env:"CLAIM_IDLE"`
 }
 
 // Match tunes when the bot answers, lists choices or says it does not know.
@@ -190,7 +193,7 @@ func Default() Config {
 			StoreTimeout:    300 * time.Millisecond,
 			Menu:            "configs/menu.yaml",
 		},
-		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2, SendIgnoreReprint: true, DraftTTL: 7 * 24 * time.Hour},
+		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2, SendIgnoreReprint: true, ClaimIdle: time.Minute, DraftTTL: 7 * 24 * time.Hour},
 		Stats:     Stats{Retention: 90 * 24 * time.Hour},
 		Match:     Match{Threshold: 0.50, ChoiceMargin: 0.035, CacheSize: 4096},
 	}
@@ -342,6 +345,9 @@ func (c Config) Validate() error {
 	}
 	if c.Broadcast.Workers < 1 {
 		bad("broadcast.workers", "must be at least 1")
+	}
+	if c.Broadcast.ClaimIdle < time.Second {
+		bad("broadcast.claim_idle", "must be at least 1s, got %s", c.Broadcast.ClaimIdle)
 	}
 	if c.Match.Threshold <= 0 || c.Match.Threshold >= 1 {
 		bad("match.threshold", "must be between 0 and 1, got %v", c.Match.Threshold)
