@@ -357,6 +357,7 @@ func TestWithoutStoreEverythingStillAnswers(t *testing.T) {
 func BenchmarkHandleText(b *testing.B) {
 	e := newEnv(b)
 	e.cfg.RatePerMinute = 1 << 30
+	e.rec.stats = nil // the bot alone, as before statistics were wired into the tests
 	bt := e.bot()
 	ctx := context.Background()
 	for i := 0; b.Loop(); i++ {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gdjysjyj/edubot/bot/menu"
@@ -29,8 +30,9 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 		b.log.Error("bot: cannot answer", "err", errNoMatcher)
 		return b.fallback()
 	}
-	// The message is analysed once; every decision of the turn reads it.
-	a := b.m.Analyze(text)
+	// The message is analysed once; every decision of the turn reads it,
+	// and the match reuses it.
+	a := b.m.AnalyzeAt(text, t.now)
 	t.typed = text
 	c := compact(text)
 	st := t.load(ctx)
@@ -90,7 +92,7 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 		}
 	}
 
-	q := search.Query{Text: text, Now: t.now, Region: prof.Region, Grade: prof.Grade, Role: prof.Role}
+	q := search.Query{Text: text, Now: t.now, Region: prof.Region, Grade: prof.Grade, Role: prof.Role, Analysis: &a}
 	asked := text
 	if region, grade, ok := followUp(sess, a); ok {
 		// 那惠来呢: the last topic with this region or grade. Nobody typed
@@ -98,6 +100,7 @@ func (t *turn) converse(ctx context.Context, text string) Reply {
 		region, grade = orElse(region, sess.Region), orElse(grade, sess.Grade)
 		q.Text = strings.Join(slices.DeleteFunc([]string{region, grade, sess.Topic}, func(s string) bool { return s == "" }), " ")
 		q.Region, q.Grade = orElse(region, q.Region), orElse(grade, q.Grade)
+		q.Analysis = nil // another text
 		asked = ""
 	}
 	return t.ask(ctx, q, asked, true)
@@ -151,30 +154,19 @@ func (t *turn) record(ctx context.Context, text string, r Reply) {
 }
 
 // topicOf is what a follow-up such as 那惠来呢 keeps of a question: the
-// matcher's meaningful tokens, which leave out the regions it read, without
-// the grades. Spaces keep the words apart when the topic is matched again.
-func topicOf(a search.Analysis) string {
-	var words []string
-	for _, tok := range a.Tokens {
-		if !slices.Contains(a.Grades, tok) {
-			words = append(words, tok)
-		}
-	}
-	return strings.Join(words, " ")
-}
+// matcher's reading of it without its region and grade words.
+func topicOf(a search.Analysis) string { return a.Topic }
 
 // followUp recognises a message that only names a region and/or a grade
-// (那惠来呢, 初一呢, 北川羌族自治县的呢) while a topic is in context: the
-// matcher read a region or grade, and nothing else it found meaningful is
-// left.
+// (那惠来呢, 初一呢, 北川羌族自治县的呢) while a topic is in context, as the
+// matcher reads it: its FollowUp, or a region or grade with no meaningful
+// token besides (那北川县呢 leaves a 县 the matcher's topic keeps).
 func followUp(sess Session, a search.Analysis) (region, grade string, ok bool) {
 	if sess.Topic == "" || (len(a.Regions) == 0 && len(a.Grades) == 0) {
 		return "", "", false
 	}
-	for _, tok := range a.Tokens {
-		if !slices.Contains(a.Grades, tok) && !slices.Contains(followFiller, tok) {
-			return "", "", false
-		}
+	if !a.FollowUp && slices.ContainsFunc(a.Tokens, func(tok string) bool { return !slices.Contains(a.Grades, tok) }) {
+		return "", "", false
 	}
 	return first(a.Regions), first(a.Grades), true
 }
@@ -228,11 +220,11 @@ func (b *Bot) itemRegion(it Item) string {
 			return n.Region
 		}
 	}
-	return first(b.m.Analyze(it.Title).Regions)
+	return first(b.m.AnalyzeAt(it.Title, time.Time{}).Regions)
 }
 
 func (b *Bot) itemGrade(it Item) string {
-	return first(b.m.Analyze(it.Title).Grades)
+	return first(b.m.AnalyzeAt(it.Title, time.Time{}).Grades)
 }
 
 func clarifyReply(cl *Clarify) Reply {

@@ -25,9 +25,10 @@ import (
 // fakeMatcher is a small, predictable stand-in for search.Engine: bigram
 // overlap with region and grade preferences, over a content set.
 type fakeMatcher struct {
-	set   *content.Set
-	mu    sync.Mutex
-	calls int // Match calls, to see that retries are not matched again
+	set    *content.Set
+	mu     sync.Mutex
+	calls  int // Match calls, to see that retries are not matched again
+	reused int // Match calls given the message's analysis
 }
 
 var _ bot.Matcher = (*fakeMatcher)(nil)
@@ -78,9 +79,10 @@ var fakeScope = []struct {
 	{"驾校", search.OtherService}, {"社保", search.OtherService}, {"北京", search.OtherPlace}, {"深圳", search.OtherPlace},
 }
 
-// Analyze reads like the real engine: regions are taken out of the tokens,
-// grades are tokens of their own, filler is dropped.
-func (f *fakeMatcher) Analyze(text string) search.Analysis {
+// AnalyzeAt reads like the real engine: regions are taken out of the
+// tokens, grades are tokens of their own, filler is dropped; Topic is the
+// rest, FollowUp a message of only a region or grade.
+func (f *fakeMatcher) AnalyzeAt(text string, now time.Time) search.Analysis {
 	n := fold(text)
 	a := search.Analysis{Normalized: n, Empty: n == "" || n == "你好" || n == "您好" || n == "在吗"}
 	rest := n
@@ -103,6 +105,8 @@ func (f *fakeMatcher) Analyze(text string) search.Analysis {
 		rest = strings.ReplaceAll(rest, w, " ")
 	}
 	a.Tokens = append(a.Tokens, strings.Fields(rest)...)
+	a.Topic = strings.Join(strings.Fields(rest), "")
+	a.FollowUp = a.Topic == "" && (len(a.Regions) > 0 || len(a.Grades) > 0)
 	switch {
 	case strings.Contains(n, "我是") && strings.Contains(n, "家长"):
 		a.Role = "parents"
@@ -142,7 +146,13 @@ func (f *fakeMatcher) Match(ctx context.Context, q search.Query) search.Result {
 	f.mu.Lock()
 	f.calls++
 	f.mu.Unlock()
-	a := f.Analyze(q.Text)
+	a := f.AnalyzeAt(q.Text, q.Now)
+	if q.Analysis != nil && q.Analysis.Normalized == fold(q.Text) {
+		a = *q.Analysis
+		f.mu.Lock()
+		f.reused++
+		f.mu.Unlock()
+	}
 	res := search.Result{Analysis: a}
 	for _, r := range f.set.Rules {
 		if slices.Contains(r.Keywords, a.Normalized) {

@@ -11,8 +11,12 @@ import (
 // Matcher is what the bot needs from the search index (implemented by
 // *search.Engine). It must be safe for concurrent use.
 type Matcher interface {
+	// Match answers q; with q.Analysis set (AnalyzeAt's reading of q.Text
+	// at q.Now) it does not analyse the text again.
 	Match(ctx context.Context, q search.Query) search.Result
-	Analyze(text string) search.Analysis
+	// AnalyzeAt reads text on its own, "today" being now: the one
+	// analysis of a message that every decision of a turn reads.
+	AnalyzeAt(text string, now time.Time) search.Analysis
 	Notice(id string) *content.Notice
 	FAQ(id string) *content.FAQ
 	Rule(id string) *content.Rule

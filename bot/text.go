@@ -76,9 +76,6 @@ func parseChoice(c string) (int, bool) {
 	return parseNumber(c)
 }
 
-// followFiller are words of a follow-up that carry no topic: 那惠来呢.
-var followFiller = []string{"那么", "那", "呢", "的", "如果是", "要是", "换成", "改成", "还有", "那个", "吗", "是", "怎么样", "情况", "又", "呀", "啊", "的话"}
-
 // profileMarkers say that the user is talking about themselves.
 var profileMarkers = []string{"我是", "我在", "我们是", "我家", "孩子", "小孩", "儿子", "女儿", "闺女", "我读", "我上", "在读", "就读"}
 
