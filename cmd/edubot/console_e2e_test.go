@@ -184,6 +184,23 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.do("explain off", chromedp.Click(chromedp.CSS("#try-explain")))
 		say("那惠来呢", "惠来") // a follow-up keeps the subject
 		b.shot("try")
+
+		// 试一试 counts nowhere: a question only tried here is not among
+		// the unanswered questions once a real user's later one is.
+		say("学校食堂可以带宠物吗", "")
+		h.ask(t, "o-parent-pet", "学校宿舍可以养猫吗")
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			b.open("/console/questions?days=1")
+			if strings.Contains(b.text("main"), "养猫") || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		b.waitText("main", "养猫")
+		if strings.Contains(b.text("main"), "宠物") {
+			t.Fatal("a question asked in 试一试 is counted among the questions people asked")
+		}
 	})
 
 	t.Run("an editor is refused broadcasts", func(t *testing.T) {

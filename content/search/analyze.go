@@ -33,6 +33,8 @@ type concept struct {
 	g    float64 // general informativeness 0..1 (common words count less)
 	// weight is set by scoring: informativeness × idf in this content.
 	weight float64
+	// context: said around the question, not in it (see questionPart).
+	context bool
 }
 
 // alt is one form of a concept, as index terms.
@@ -60,6 +62,7 @@ type query struct {
 	docIntent  bool        // asks for a notice itself (通知, 文件, 原文)
 	exams      exam        // exams named: a candidate naming only others is excluded
 	levels     level       // school levels named, likewise
+	elsewhere  string      // a place named that no region of the set is (see unknownPlace)
 	startQ     bool        // asks when a term begins (开学, 报到)
 	nextQ      bool        // asks about the next term (下学期)
 	currentQ   bool        // asks about the current term (这学期)
@@ -144,6 +147,9 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	// caller must not take it for the asker's region either.
 	q.an.Regions = q.asked
 	q.an.Topic, q.an.FollowUp = topicOf(body, q.an.Regions, q.an.Grades)
+	if len(named) == 0 {
+		q.elsewhere = e.regions.unknownPlace(body)
+	}
 	q.an.Scope = scopeOf(body, e.covers)
 	if q.an.Scope == InScope && len(q.asked) > 0 && e.regions.plan(q.asked, "").outside {
 		q.an.Scope = OtherPlace
@@ -194,6 +200,8 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 		toks = append(toks, e.seg.Cut(chunk, true)...)
 	}
 	toks = e.mergeSingles(toks)
+	orig := slices.Clone(toks)
+	part := questionPart(norm)
 	for i, t := range toks {
 		if w := e.spoken[t]; w != "" {
 			// A spoken phrase is read as the word it stands for; its own
@@ -203,7 +211,7 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 		}
 	}
 	seen := map[string]bool{}
-	for _, t := range toks {
+	for i, t := range toks {
 		t = strings.TrimSpace(t)
 		if t == "" || e.stop[t] || seen[t] || strings.Trim(t, "0123456789年月日号点") == "" {
 			continue
@@ -214,6 +222,11 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 				continue
 			}
 			seen[c.word] = true
+			if part != "" && !strings.Contains(part, strings.TrimSpace(orig[i])) && !strings.Contains(part, c.word) {
+				// Said around the question (a greeting, who asks, the
+				// story): context, not what is asked.
+				c.context = true
+			}
 			q.concepts = append(q.concepts, c)
 			q.an.Tokens = append(q.an.Tokens, c.word)
 			for _, a := range c.alts {
@@ -225,8 +238,58 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 			}
 		}
 	}
+	if part != "" {
+		// A question part that says little on its own (能读一年级吗)
+		// leans on what was said before it: then all of it counts.
+		asked := 0
+		for _, c := range q.concepts {
+			if !c.context && !e.weak[c.word] && !slices.Contains(gradeNames, c.word) && utf8.RuneCountInString(c.word) > 1 {
+				asked++
+			}
+		}
+		if asked < 2 {
+			for i := range q.concepts {
+				q.concepts[i].context = false
+			}
+		}
+	}
 	q.an.Empty = len(q.concepts) == 0 && len(q.an.Regions) == 0 && len(q.an.Grades) == 0 && len(q.years) == 0 && !q.latest
 	return q
+}
+
+// askMarkerRe introduces the question in a longer message (…想问一下…).
+var askMarkerRe = regexp.MustCompile(`想问问|想问一下|想问下|想问|请问一下|请问|问一下|问下|想咨询|咨询一下|想了解一下|想了解|想知道|麻烦问一下|我的问题是|问题是`)
+
+// questionClauseRe marks a clause that asks something.
+var questionClauseRe = regexp.MustCompile(`吗|呢|么|什么|怎么|怎样|如何|哪|几|多少|多久|是否|能不能|可不可以|可以不|要不要|有没有|是不是|啥|咋|没有`)
+
+// contextRunes is the length from which a message may hold more than its
+// question (a greeting, a self-introduction, a story).
+const contextRunes = 24
+
+// questionPart is the part of a long normalised message that asks: what
+// follows 想问一下 and the like, else its clauses with a question word
+// when others have none. "" when the message is short or all question.
+func questionPart(norm string) string {
+	if utf8.RuneCountInString(norm) < contextRunes {
+		return ""
+	}
+	if loc := askMarkerRe.FindStringIndex(norm); loc != nil {
+		if rest := strings.TrimSpace(norm[loc[1]:]); utf8.RuneCountInString(rest) >= 4 {
+			return rest
+		}
+	}
+	clauses := strings.Fields(norm)
+	var asks []string
+	for _, c := range clauses {
+		if questionClauseRe.MatchString(c) {
+			asks = append(asks, c)
+		}
+	}
+	if len(asks) == 0 || len(asks) == len(clauses) {
+		return ""
+	}
+	return strings.Join(asks, " ")
 }
 
 // spokenGradeRe: a short grade after a verb of schooling (读小一, 升小三).

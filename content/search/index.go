@@ -534,6 +534,7 @@ func (e *Engine) docForFAQ(f *content.FAQ) *doc {
 	}
 	from, until := f.Period()
 	setPeriod(d, from, until, d.text[fQuestion])
+	d.region = e.ownRegion(d)
 	return d
 }
 
@@ -556,14 +557,23 @@ func (e *Engine) docForNotice(nt *content.Notice) *doc {
 	if len(d.years) == 0 && !nt.Date.IsZero() {
 		d.years = []int{nt.Date.Year()}
 	}
-	if d.region == "" && len(d.mentions) == 1 {
-		d.region = d.mentions[0]
-	}
+	d.region = e.ownRegion(d)
 	_, title := e.regions.find(d.text[fTitle])
 	d.phraseText = []string{title}
 	from, until := nt.Period()
 	setPeriod(d, from, until, d.text[fTitle])
 	return d
+}
+
+// ownRegion is the region a document is about: its region field, unless
+// that covers the whole area and its question or title names exactly one
+// district or county (a city bureau's FAQ 龙湖区幼儿园怎么报名 is
+// 龙湖区's, not the city's).
+func (e *Engine) ownRegion(d *doc) string {
+	if len(d.mentions) == 1 && (d.region == "" || (e.regions.wide(d.region) && !e.regions.wide(d.mentions[0]))) {
+		return d.mentions[0]
+	}
+	return d.region
 }
 
 // setPhrases records the bigram ids of a document's short statements (FAQ

@@ -138,7 +138,9 @@ func (e *Engine) matchLocked(in Query, now time.Time) Result {
 	if len(hits) == 0 || hits[0].conf < e.opts.SuggestFloor {
 		return res
 	}
-	if hits[0].conf < e.opts.Threshold {
+	if hits[0].conf < e.opts.Threshold || hits[0].cov < minAnswerCov {
+		// Below the threshold, or holding too little of what was asked
+		// to be sure however alone it stands: a did-you-mean list.
 		res.Choices = e.suggestions(hits)
 		if len(res.Choices) > 0 {
 			res.Decision = Suggest
@@ -187,6 +189,11 @@ func (e *Engine) matchLocked(in Query, now time.Time) Result {
 	}
 	return res
 }
+
+// minAnswerCov is the least share of the question (by weight) a direct
+// answer must hold; the lead bonus must not make a lone candidate that
+// holds half of it an answer.
+var minAnswerCov = 0.6
 
 // Did-you-mean lists: at most suggestMax candidates, each with at least
 // suggestShare of the best one's confidence (before its lead bonus).

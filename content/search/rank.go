@@ -44,9 +44,10 @@ type tuning struct {
 	laterTermF    float64 // a term's start asked, for a term after the next one
 	overPeriodF   float64 // an item whose period is over
 	recentF       float64 // 这周的通知: a notice of that time
+	contextW      float64 // weight of a concept said around the question
 }
 
-var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35, otherSchoolF: 0.5, gradeW: 0.6, begunTermF: 0.88, laterTermF: 0.8, overPeriodF: 0.85, recentF: 1.1}
+var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35, otherSchoolF: 0.5, gradeW: 0.6, begunTermF: 0.88, laterTermF: 0.8, overPeriodF: 0.85, recentF: 1.1, contextW: 0.3}
 
 // scratch holds per-query arrays sized to the index, reused across queries.
 type scratch struct {
@@ -226,6 +227,9 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 		if utf8.RuneCountInString(c.word) == 1 {
 			w *= tune.singleW
 		}
+		if c.context {
+			w *= tune.contextW
+		}
 		if slices.Contains(gradeNames, c.word) {
 			// A grade is mostly who asks, and the grade factor already
 			// keeps other grades' answers away: it should not outweigh
@@ -366,6 +370,11 @@ func (e *Engine) score(q *query, in Query, now time.Time) []docHit {
 func (e *Engine) planFor(q *query, in Query) regionPlan {
 	if q.plan == nil {
 		p := e.regions.plan(q.asked, in.Region)
+		if q.elsewhere != "" && !p.stated && !p.outside {
+			// The message names a place of its own: the profile's
+			// region does not apply.
+			p = regionPlan{elsewhere: true}
+		}
 		q.plan = &p
 	}
 	return *q.plan

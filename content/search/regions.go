@@ -1,6 +1,7 @@
 package search
 
 import (
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -375,9 +376,13 @@ func (r *regionSet) homeIn(name string) bool {
 
 // regionPlan is what a question asks of regions, worked out once per query.
 type regionPlan struct {
-	want    string // the county-level region wanted, "" for none
-	stated  bool   // named in the question (not only in the profile)
-	outside bool   // names only places outside the bureau's area
+	// elsewhere: the question names a place neither the lexicon nor the
+	// content knows (濠江区 of a set that names two other districts): no
+	// other district's or county's item answers it.
+	elsewhere bool
+	want      string // the county-level region wanted, "" for none
+	stated    bool   // named in the question (not only in the profile)
+	outside   bool   // names only places outside the bureau's area
 }
 
 // plan works out what the regions named in a question (asked) and the
@@ -409,6 +414,45 @@ func (r *regionSet) plan(asked []string, profile string) regionPlan {
 	return p
 }
 
+// unknownPlaceRe: a district or county name the lexicon may not hold.
+var unknownPlaceRe = regexp.MustCompile(`([\p{Han}]{2,3})(区|县|镇)`)
+
+// notPlaceWords end in 区/县/镇 but name no place (市区, 校区, 小区).
+var notPlaceWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields("市区 城区 社区 校区 园区 小区 学区 片区 郊区 山区 景区 辖区 新区 老区 灾区 地区 街区 住宅区 开发区 保护区 示范区 试验区 实验区 " +
+		"功能区 生活区 教学区 宿舍区 本区 全区 各区 我区 该区 外区 跨区 分区 禁区 误区 专区 赛区 考区 厂区 矿区 林区 牧区 库区 港区 营区 湾区 高新区 " +
+		"老城区 主城区 中心区 市辖区 行政区 服务区 停车区 候考区 等候区 " +
+		"本县 全县 各县 我县 该县 外县 郡县 县城 乡镇 城镇 村镇 小镇 古镇 全镇 本镇 各镇 我镇") {
+		notPlaceWords[w] = true
+	}
+}
+
+// unknownPlace returns a district, county or town the text names that is
+// no region the set knows, or "".
+func (r *regionSet) unknownPlace(body string) string {
+	for _, chunk := range strings.Fields(body) {
+		for _, m := range unknownPlaceRe.FindAllStringSubmatchIndex(chunk, -1) {
+			name := chunk[m[0]:m[1]]
+			prefix := chunk[m[2]:m[3]]
+			if strings.ContainsAny(prefix, "个们哪那这本全各该外我你他其每同此某城市省乡村老新小大区县镇的在是到去和与或") || notPlaceWords[name] {
+				continue
+			}
+			// The last two characters before 区/县 may be a place word
+			// after another word (在濠江区): try the shortest name too.
+			if _, known := r.byShort[prefix]; known {
+				continue
+			}
+			if _, known := r.byShort[name]; known {
+				continue
+			}
+			return name
+		}
+	}
+	return ""
+}
+
 // regionFactor scales a document's confidence by how its region fits the
 // question's: a named region never gets another county's answer, a place
 // outside the bureau's area gets none; without a region, the city-wide
@@ -418,6 +462,8 @@ func (r *regionSet) regionFactor(p regionPlan, docRegion string, mentioned bool)
 	switch {
 	case p.outside:
 		return 0, "region outside the bureau's area"
+	case p.elsewhere && !r.wide(docRegion) && !mentioned:
+		return 0, "another place than the one named"
 	case p.want == "":
 		if r.wide(docRegion) {
 			return 1, ""
