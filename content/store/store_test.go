@@ -209,6 +209,19 @@ func TestReplicasFollowChanges(t *testing.T) {
 	}
 	defer wg.Wait()
 	defer cancel()
+	// Follow registers the index in its goroutine: write only once both
+	// replicas follow (on a Cluster the write could otherwise come first).
+	waitFor(t, time.Second, func() bool {
+		for _, st := range []*Store{a, b} {
+			st.mu.Lock()
+			ok := st.index != nil
+			st.mu.Unlock()
+			if !ok {
+				return false
+			}
+		}
+		return true
+	})
 
 	faq := &content.FAQ{ID: "faq-winter-uniform", Question: "冬季校服在哪里买？", Answer: "由学校统一征订，家长自愿购买。"}
 	start := time.Now()
