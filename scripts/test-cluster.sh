@@ -141,18 +141,18 @@ echo "test-cluster: Redis Cluster on $CLUSTER_ADDRS; Sentinel master 'edubot' (1
 pkgs=(./internal/testredis/ ./bot/ ./bot/redisstore/ ./content/store/ ./handlers/admin/
   ./stats/ ./broadcast/ ./handlers/broadcastapi/ ./internal/wxapi/)
 unset EDUBOT_TEST_REDIS_ADDR
-(EDUBOT_TEST_REDIS_ADDRS=$CLUSTER_ADDRS go test -count=1 -p 2 "${pkgs[@]}" >"$dir/suite-cluster.out" 2>&1; echo $? >"$dir/suite-cluster.rc") &
+(EDUBOT_TEST_REDIS_ADDRS=$CLUSTER_ADDRS go test -count=1 -p 2 "${pkgs[@]}" >"$dir/suite-cluster.out" 2>&1 && rc=0 || rc=$?; echo $rc >"$dir/suite-cluster.rc") &
 suite_cluster=$!
 for _ in $(seq 1 100); do sentinels_ready && break; sleep 0.1; done
 sentinels_ready || { echo "test-cluster: the sentinels did not find the replica and each other" >&2; exit 1; }
-(EDUBOT_TEST_REDIS_ADDRS=$SENTINEL_ADDRS EDUBOT_TEST_REDIS_MASTER_NAME=edubot go test -count=1 -p 2 "${pkgs[@]}" >"$dir/suite-sentinel.out" 2>&1; echo $? >"$dir/suite-sentinel.rc") &
+(EDUBOT_TEST_REDIS_ADDRS=$SENTINEL_ADDRS EDUBOT_TEST_REDIS_MASTER_NAME=edubot go test -count=1 -p 2 "${pkgs[@]}" >"$dir/suite-sentinel.out" 2>&1 && rc=0 || rc=$?; echo $rc >"$dir/suite-sentinel.rc") &
 suite_sentinel=$!
 wait $suite_cluster $suite_sentinel || true
 fail=0
 for t in cluster sentinel; do
   echo "--- integration suite on $t:" >&2
   cat "$dir/suite-$t.out" >&2
-  [ "$(cat "$dir/suite-$t.rc")" = 0 ] || fail=1
+  [ "$(cat "$dir/suite-$t.rc" 2>/dev/null)" = 0 ] || fail=1
 done
 [ $fail = 0 ] || { echo "test-cluster: the integration suite failed" >&2; exit 1; }
 echo "test-cluster: integration suite passed on Cluster and Sentinel ($(($(date +%s) - started)) s)" >&2

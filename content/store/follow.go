@@ -61,8 +61,8 @@ func parseChange(m redis.XMessage) change {
 // applies only the difference to idx.
 func (s *Store) Follow(ctx context.Context, idx Index) error {
 	s.mu.Lock()
-	s.index = idx
 	loaded := s.cur != nil
+	s.attachLocked(idx)
 	s.mu.Unlock()
 	if !loaded {
 		if _, err := s.Load(ctx); err != nil {
@@ -107,6 +107,19 @@ func (s *Store) Follow(ctx context.Context, idx Index) error {
 		}
 	}
 	return nil
+}
+
+// attachLocked makes idx the index this replica keeps up to date. Writes
+// this replica made between Load and now changed cur but not idx (built
+// from Load's set), so they are applied to it first.
+func (s *Store) attachLocked(idx Index) {
+	if idx != nil && s.index == nil && s.loaded != nil && s.cur != s.loaded {
+		applyDiff(idx, s.loaded, s.cur, func(id string, err error) {
+			s.log.Error("content store: index refused an item", "id", id, "err", err)
+		})
+	}
+	s.index = idx
+	s.loaded = nil
 }
 
 func (s *Store) checkVersion(ctx context.Context) {

@@ -98,6 +98,10 @@ type Store struct {
 	cur     *content.Set // what this replica serves (nil until loaded)
 	lastID  string       // last change stream entry applied
 	index   Index
+	// loaded is the set Load returned, which the caller builds its index
+	// from; Follow brings the index from it to cur when it attaches, so a
+	// write between Load and Follow is not lost to the index.
+	loaded *content.Set
 }
 
 // New returns a store on rdb with every key under prefix (e.g. "edubot:").
@@ -265,6 +269,7 @@ func (s *Store) Load(ctx context.Context) (*content.Set, error) {
 	}
 	s.mu.Lock()
 	s.cur, s.version, s.lastID = set, v, last
+	s.loaded = set
 	s.mu.Unlock()
 	return set, nil
 }

@@ -460,3 +460,32 @@ func TestConcurrentEditsKeepReferences(t *testing.T) {
 		t.Errorf("%d audit entries for version %d: every change is audited exactly once", len(entries), v)
 	}
 }
+
+// A staff edit that lands between Load and Follow (a replica starting while
+// staff work) reaches the index built from Load's set as soon as Follow
+// attaches it, not at the next resync.
+func TestEditBetweenLoadAndFollowReachesIndex(t *testing.T) {
+	rdb, prefix := testredis.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	a := New(rdb, prefix, Options{CheckInterval: time.Hour})
+	if _, err := a.Seed(ctx, "seed", sampleSet(t)); err != nil {
+		t.Fatal(err)
+	}
+	set, err := a.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := newFakeIndex(set)
+	if err := a.PutNotice(ctx, "alice", notice("n-2026-1120-winter-safety"), Create); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(ctx, "alice", KindFAQ, "faq-term-start-city"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Follow(ctx, idx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, 3*time.Second, func() bool {
+		return idx.get("n-2026-1120-winter-safety") != nil && idx.get("faq-term-start-city") == nil
+	})
+}
