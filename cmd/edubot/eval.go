@@ -255,7 +255,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fl.Float64Var(&g.helpful, "min-helpful", gateHelpful, "with --gate: least helpful rate (right item anywhere in the reply)")
 	fl.Float64Var(&g.wrong, "max-wrong", gateWrong, "with --gate: most confident wrong answers (a wrong direct answer), of all questions")
 	fl.Float64Var(&g.fallback, "min-fallback", gateFallbackNone, "with --gate: least share of unanswerable questions that get a fallback or a list, not a direct answer")
-	threshold := fl.Float64("threshold", 0, "confidence threshold below which the bot falls back (default: the engine's)")
+	threshold := fl.Float64("threshold", 0, "confidence from which the bot answers directly (default: the engine's)")
+	suggestFloor := fl.Float64("suggest-floor", 0, "confidence from which, below --threshold, the bot offers a did-you-mean list; below it the fallback (default: the engine's)")
 	debug := fl.Bool("debug", false, "log every match's explanation at debug level to stderr")
 	viaBot := fl.Bool("bot", false, "ask through the dialogue (bot.Handle, each question from a new user) and count the replies it sends, not the matcher's decisions")
 	redisAddr := fl.String("redis", "", "with --bot: the Redis for the dialogue's sessions (default: an embedded one, nothing saved)")
@@ -298,7 +299,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	eng, err := search.New(set, search.Options{Logger: logger, Threshold: *threshold, Now: func() time.Time { return now }})
+	eng, err := search.New(set, search.Options{Logger: logger, Threshold: *threshold, SuggestFloor: *suggestFloor, Now: func() time.Time { return now }})
 	if err != nil {
 		return fmt.Errorf("eval: build index: %w", err)
 	}

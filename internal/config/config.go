@@ -140,6 +140,10 @@ type Broadcast struct {
 type Match struct {
 	Threshold    float64 `yaml:"threshold" env:"THRESHOLD"`         // below it: the fallback
 	ChoiceMargin float64 `yaml:"choice_margin" env:"CHOICE_MARGIN"` // runner-up this close and different: a numbered list
+	// SuggestFloor: from this confidence up to Threshold the bot answers
+	// with a short "did you mean" list of its best candidates; below it,
+	// the fallback. At most Threshold.
+	SuggestFloor float64 `yaml:"suggest_floor" env:"SUGGEST_FLOOR"`
 	// CacheSize bounds the in-process answer cache (entries of matches and
 	// of analyses each); 0 turns it off. Edits clear it at once.
 	CacheSize int `yaml:"cache_size" env:"CACHE_SIZE"`
@@ -195,7 +199,7 @@ func Default() Config {
 		},
 		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2, SendIgnoreReprint: true, ClaimIdle: time.Minute, DraftTTL: 7 * 24 * time.Hour},
 		Stats:     Stats{Retention: 90 * 24 * time.Hour},
-		Match:     Match{Threshold: 0.50, ChoiceMargin: 0.035, CacheSize: 4096},
+		Match:     Match{Threshold: 0.50, SuggestFloor: 0.20, ChoiceMargin: 0.035, CacheSize: 4096},
 	}
 }
 
@@ -351,6 +355,9 @@ func (c Config) Validate() error {
 	}
 	if c.Match.Threshold <= 0 || c.Match.Threshold >= 1 {
 		bad("match.threshold", "must be between 0 and 1, got %v", c.Match.Threshold)
+	}
+	if c.Match.SuggestFloor <= 0 || c.Match.SuggestFloor > c.Match.Threshold {
+		bad("match.suggest_floor", "must be above 0 and at most match.threshold (%v), got %v", c.Match.Threshold, c.Match.SuggestFloor)
 	}
 	if c.Match.CacheSize < 0 {
 		bad("match.cache_size", "must be 0 (off) or more, got %d", c.Match.CacheSize)

@@ -115,3 +115,22 @@ func TestRedisTimeoutMustBePositive(t *testing.T) {
 		}
 	}
 }
+
+// The did-you-mean floor is settable and must lie between 0 and the
+// confident threshold: a floor above it would let a list replace answers.
+func TestSuggestFloor(t *testing.T) {
+	t.Setenv("EDUBOT_MATCH_SUGGEST_FLOOR", "0.3")
+	cfg, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Match.SuggestFloor != 0.3 {
+		t.Errorf("suggest floor = %v, want 0.3 from the environment", cfg.Match.SuggestFloor)
+	}
+	for _, v := range []string{"0", "-0.1", "0.6"} {
+		t.Setenv("EDUBOT_MATCH_SUGGEST_FLOOR", v)
+		if _, err := Load(""); err == nil || !strings.Contains(err.Error(), "match.suggest_floor") {
+			t.Errorf("floor %s: err = %v, want it to name match.suggest_floor", v, err)
+		}
+	}
+}
