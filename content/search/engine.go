@@ -57,7 +57,7 @@ type Engine struct {
 	// (带啥 → 材料); immutable after New.
 	spoken   map[string]string
 	spokenOf map[string][]string // the written word → its spoken forms
-	dialect  *strings.Replacer   // dialect words → Mandarin (返学 → 上学)
+	dialect  *strings.Replacer   // dialect words → Mandarin (返学 → 上学), homophone slips → the word (报明 → 报名)
 
 	mu       sync.RWMutex
 	gen      uint64         // content version: bumped by every update, under mu
@@ -158,6 +158,11 @@ func New(set *content.Set, opts Options) (*Engine, error) {
 	}
 	var pairs []string
 	dforms := lexicon.Dialect()
+	for f, w := range lexicon.Homophones() {
+		if _, ok := dforms[f]; !ok {
+			dforms[f] = w // read like a dialect word: before segmenting
+		}
+	}
 	keys := make([]string, 0, len(dforms))
 	for f := range dforms {
 		keys = append(keys, f)

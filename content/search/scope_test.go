@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/gdjysjyj/edubot/content"
@@ -78,6 +79,8 @@ func TestDialectAndSpokenForms(t *testing.T) {
 		{"Cantonese: what to bring for grade one", "个仔读小一报名要带咩", "faq-grade1-docs"},
 		{"voice input without punctuation and fillers", "嗯那个就是说我想问一下食堂吃一顿饭要多少钱啊", "faq-canteen"},
 		{"pinyin-input homophone", "教师资格认定在哪里申情", "faq-teacher-cert"},
+		{"near-sound slip (min for ming)", "一年级报民要带什么材料", "faq-grade1-docs"},
+		{"near-sound slip (shu for su) in a dictated question", "老师初一报名要带什么材料 我家孩子数假刚小学毕业", "faq-grade7-docs"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -87,6 +90,12 @@ func TestDialectAndSpokenForms(t *testing.T) {
 			}
 		})
 	}
+	t.Run("homophone slips are read as the word", func(t *testing.T) {
+		a, b := e.Analyze("幼儿原报民几号开始"), e.Analyze("幼儿园报名几号开始")
+		if !slices.Equal(a.Tokens, b.Tokens) {
+			t.Fatalf("tokens %v, want those of the right words %v", a.Tokens, b.Tokens)
+		}
+	})
 	t.Run("days are read alike", func(t *testing.T) {
 		a, b := e.Analyze("高考是6月7号开始吗"), e.Analyze("高考是6月7日开始吗")
 		if a.Normalized != b.Normalized {

@@ -34,6 +34,9 @@ var dialect string
 //go:embed spoken.txt
 var spoken string
 
+//go:embed homophones.txt
+var homophones string
+
 // Words returns the general word list, one "word frequency" a line.
 func Words() string { return words }
 
@@ -81,6 +84,24 @@ func Spoken() map[string]string {
 func Dialect() map[string]string {
 	out := map[string]string{}
 	for _, line := range lines(dialect) {
+		word, forms, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		for _, f := range strings.Fields(forms) {
+			if f != strings.TrimSpace(word) {
+				out[f] = strings.TrimSpace(word)
+			}
+		}
+	}
+	return out
+}
+
+// Homophones returns common speech-recognition and pinyin-input errors in
+// education words and the word each stands for (报明 → 报名, 数假 → 暑假).
+func Homophones() map[string]string {
+	out := map[string]string{}
+	for _, line := range lines(homophones) {
 		word, forms, ok := strings.Cut(line, ":")
 		if !ok {
 			continue

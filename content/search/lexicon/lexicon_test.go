@@ -99,3 +99,30 @@ func TestSpoken(t *testing.T) {
 		}
 	}
 }
+
+// A homophone form is rewritten wherever it occurs, so it must not be a
+// word of the general list (it would rewrite what people meant) nor one of
+// the words the list corrects to.
+func TestHomophonesAreNoWords(t *testing.T) {
+	h := Homophones()
+	if len(h) < 20 {
+		t.Fatalf("only %d homophone forms", len(h))
+	}
+	if h["报明"] != "报名" || h["数假"] != "暑假" {
+		t.Errorf("报明 → %q, 数假 → %q; want 报名, 暑假", h["报明"], h["数假"])
+	}
+	known := map[string]bool{}
+	for _, l := range strings.Split(Words(), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			known[f[0]] = true
+		}
+	}
+	for form, word := range h {
+		if known[form] {
+			t.Errorf("%s (for %s) is a word of its own", form, word)
+		}
+		if _, ok := h[word]; ok {
+			t.Errorf("%s corrects to %s, itself a form to correct", form, word)
+		}
+	}
+}
