@@ -81,3 +81,7 @@ old_gate=(--gate --min-top1 0.92 --min-helpful 0.92 --max-wrong 0.03 --min-fallb
 "$dir/edubot" eval --content testdata/unseen4/luoyang \
   --questions testdata/unseen4/luoyang-questions.jsonl --now 2026-11-22 \
   --gate --min-top1 0.88 --min-helpful 0.93 --max-wrong 0.07 --min-fallback 0.84
+# Every fuzz target for a bounded time (20 s each, two at a time, about
+# 2–3 minutes with compiling): new inputs beyond the seeds, late so the unit
+# tests report first. `make fuzz FUZZTIME=10m` runs them long.
+FUZZTIME=${EDUBOT_CI_FUZZTIME:-20s} ./scripts/fuzz.sh
