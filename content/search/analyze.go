@@ -67,6 +67,7 @@ type query struct {
 	nextQ      bool        // asks about the next term (下学期)
 	currentQ   bool        // asks about the current term (这学期)
 	recentDays int         // asks for a notice of the last days (这周: 7)
+	dates      []string    // days and months named (6月7日, 1月), as content writes them
 	spoken     []string    // spoken phrases read as words, for Explain
 	qterms     map[int32]bool
 }
@@ -131,6 +132,7 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	q.an.Normalized = norm
 	q.an.Role = roleIn(norm)
 	q.an.Grades = gradesIn(norm)
+	q.dates = datesIn(norm)
 	body := stripFiller(norm)
 	q.exams, q.levels = constraintsOf(body)
 	q.an.Exams, q.an.Levels = maskNames(uint8(q.exams), examNames), maskNames(uint8(q.levels), levelNames)
@@ -298,6 +300,39 @@ var spokenGradeRe = regexp.MustCompile(`(读|上|升|入|念)小([1-6一二三�
 // dayRe: a day of a month as people write it (6月7号, 6月7 日, 六月七号
 // after normalisation keeps Chinese digits): 号 is 日.
 var dayRe = regexp.MustCompile(`(\d{1,2})\s?月\s?(\d{1,2})\s?(号|日)`)
+
+// dateRe: a month, with its year and day when given, in normalised text.
+var dateRe = regexp.MustCompile(`(?:(\d{4})\s?年\s?)?(\d{1,2})\s?月(?:份)?(?:\s?(\d{1,2})\s?[日号])?`)
+
+// datesIn lists the months and days (1月, 6月7日) a text names, each also
+// with its year when the text gives one (2026年1月): as keys to compare a
+// question's dates with an item's.
+func datesIn(norm string) []string {
+	if !strings.Contains(norm, "月") {
+		return nil
+	}
+	var out []string
+	for _, m := range dateRe.FindAllStringSubmatch(norm, 8) {
+		if i := strings.Index(norm, m[0]); i > 0 && m[1] == "" && norm[i-1] >= '0' && norm[i-1] <= '9' {
+			continue // 1月 inside 11月
+		}
+		d := m[2] + "月"
+		if m[3] != "" {
+			d += m[3] + "日"
+		}
+		out = append(out, d)
+		if m[1] != "" {
+			out = append(out, m[1]+"年"+d)
+		}
+		if m[3] != "" {
+			out = append(out, m[2]+"月") // a day is in its month
+			if m[1] != "" {
+				out = append(out, m[1]+"年"+m[2]+"月")
+			}
+		}
+	}
+	return out
+}
 
 // readSpoken turns a normalised message as people type or dictate it into
 // the language of notices: dialect words (返学 → 上学), spoken grades

@@ -76,6 +76,7 @@ type doc struct {
 	notices  []string  // FAQs: related notices
 	mentions []string  // regions its question or title names
 	years    []int     // years its title, question, summary or answer names
+	dates    []string  // months and days it names (datesIn), with their years
 	phrases  [][]int32 // bigram term ids of the question, each alternate, the title
 	// phraseText is the normalised text of phrases until the document is indexed.
 	phraseText []string
@@ -528,6 +529,7 @@ func (e *Engine) docForFAQ(f *content.FAQ) *doc {
 	d.exams, d.levels = constraintsOf(d.text[fQuestion] + " " + d.text[fKeywords])
 	d.mentions, _ = e.regions.find(d.text[fQuestion])
 	d.years = yearsIn(d.text[fQuestion] + " " + d.text[fAnswer])
+	d.dates = datesIn(d.text[fQuestion] + " " + d.text[fAnswer])
 	for _, q := range nq {
 		_, q = e.regions.find(q)
 		d.phraseText = append(d.phraseText, q)
@@ -554,6 +556,7 @@ func (e *Engine) docForNotice(nt *content.Notice) *doc {
 	// year only when it names none (a notice of 2026 about the 2027 exam
 	// is about 2027).
 	d.years = yearsIn(d.text[fTitle] + " " + d.text[fSummary] + " " + d.text[fKeywords])
+	d.dates = datesIn(d.text[fTitle] + " " + d.text[fSummary])
 	if len(d.years) == 0 && !nt.Date.IsZero() {
 		d.years = []int{nt.Date.Year()}
 	}

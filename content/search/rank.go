@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -45,9 +47,10 @@ type tuning struct {
 	overPeriodF   float64 // an item whose period is over
 	recentF       float64 // 这周的通知: a notice of that time
 	contextW      float64 // weight of a concept said around the question
+	dateF         float64 // an item naming the day or month the question names
 }
 
-var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35, otherSchoolF: 0.5, gradeW: 0.6, begunTermF: 0.88, laterTermF: 0.8, overPeriodF: 0.85, recentF: 1.1, contextW: 0.3}
+var tune = tuning{unknownDamp: 0.8, singleW: 0.5, covMix: 0.8, sep: 0.5, maxLead: 0.2, phraseMix: 0.2, weakG: 0.5, longDamp: true, futureF: 0.4, minRC: 0.2, otherYearF: 0.5, unspokenYearF: 0.35, otherSchoolF: 0.5, gradeW: 0.6, begunTermF: 0.88, laterTermF: 0.8, overPeriodF: 0.85, recentF: 1.1, contextW: 0.3, dateF: 1.08}
 
 // scratch holds per-query arrays sized to the index, reused across queries.
 type scratch struct {
@@ -479,6 +482,10 @@ func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool)
 		f *= tune.otherSchoolF
 		notes = append(notes, "does not name the school asked about")
 	}
+	if len(q.dates) > 0 && namesDate(d, q) {
+		f *= tune.dateF
+		notes = append(notes, "names the day or month asked")
+	}
 	if q.docIntent && d.kind == KindFAQ {
 		f *= 0.8
 		notes = append(notes, "a document was asked for")
@@ -523,6 +530,25 @@ func (e *Engine) factors(d *doc, q *query, in Query, now time.Time, byName bool)
 		}
 	}
 	return f, notes
+}
+
+// namesDate reports whether a document names the most specific date the
+// question gives: with the year when the question has one (今年1月 is
+// 2026年1月, not the 1月 of 2027), else the day or month alone.
+func namesDate(d *doc, q *query) bool {
+	for _, dt := range q.dates {
+		if strings.Contains(dt, "年") {
+			continue
+		}
+		key := dt
+		if len(q.years) == 1 {
+			key = strconv.Itoa(q.years[0]) + "年" + dt
+		}
+		if slices.Contains(d.dates, key) {
+			return true
+		}
+	}
+	return false
 }
 
 func overlaps(a, b []string) bool {

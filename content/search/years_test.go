@@ -2,7 +2,9 @@ package search
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/gdjysjyj/edubot/content"
 )
@@ -122,4 +124,46 @@ func TestJuniorAndSeniorLevelExams(t *testing.T) {
 		{"the senior exam by its short name", "学考报名的通知", "n-senior-signup"},
 		{"the senior exam by its old name", "高中会考报名通知", "n-senior-signup"},
 	})
+}
+
+// Dates a message names are read as content writes them (6月7号 is 6月7日,
+// 1月份 is 1月), with their year when given, and not inside larger numbers.
+func TestDatesIn(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []string
+	}{
+		{"高考是6月7日开始吗", []string{"6月7日", "6月"}},
+		{"1月份寒假几号放", []string{"1月"}},
+		{"2026年1月24日开始", []string{"1月24日", "2026年1月24日", "1月", "2026年1月"}},
+		{"11月的通知", []string{"11月"}},
+		{"没有日期", nil},
+	}
+	for _, c := range cases {
+		if got := datesIn(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("datesIn(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+// A question naming a month and (through 今年) a year prefers the notice
+// that names that month of that year over one of another year's same month.
+func TestDateOfTheYearAsked(t *testing.T) {
+	set := &content.Set{Notices: []*content.Notice{
+		{ID: "n-winter-a", Title: "2025—2026学年寒假安排", Summary: "寒假自2026年1月24日开始。", Body: "寒假安排。", Source: "市教育局", URL: "https://jyj.example.org/n", Region: "揭阳市", Date: content.Date{Time: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)}},
+		{ID: "n-winter-b", Title: "2026—2027学年寒假安排", Summary: "寒假自2027年1月23日开始。", Body: "寒假安排。", Source: "市教育局", URL: "https://jyj.example.org/n", Region: "揭阳市", Date: content.Date{Time: time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)}},
+	}}
+	e, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ text, want string }{
+		{"今年1月寒假安排", "n-winter-a"},
+		{"2027年1月寒假安排", "n-winter-b"},
+	} {
+		r := e.Match(context.Background(), Query{Text: c.text, Now: testNow})
+		if len(r.Top) == 0 || r.Top[0].ID != c.want {
+			t.Errorf("%s: top %v, want %s first", c.text, r.Top, c.want)
+		}
+	}
 }
