@@ -61,7 +61,7 @@ type Options struct {
 	// SweepEvery is how often miniredis's FastForward walks every key
 	// (default 1m): it expires keys whose TTL the hook did not see.
 	SweepEvery time.Duration
-	Logger       *slog.Logger
+	Logger     *slog.Logger
 }
 
 // Start starts miniredis on a free loopback port and loads the snapshot.
@@ -382,15 +382,19 @@ func (s *Server) write(k string, e entry) error {
 
 type hook struct{ s *Server }
 
+// gated marks a context whose command holds the expiry gate.
+type gated struct{}
+
 func (h hook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if blocking(strings.ToLower(cmd.Name())) {
+		if blocking(strings.ToLower(cmd.Name())) || ctx.Value(gated{}) != nil {
 			return next(ctx, cmd)
 		}
 		h.s.exp.gate.RLock()
 		defer h.s.exp.gate.RUnlock()
+		ctx = context.WithValue(ctx, gated{}, true)
 		if h.s.answerTTL(cmd) {
 			return nil
 		}
@@ -408,21 +412,25 @@ func (h hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (h hook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		gated := true
+		// A pipeline nested in one that holds gate (go-redis's HELLO when
+		// it opens a connection) must not take it again: a waiting writer
+		// would block it, and the writer waits for the outer one.
+		lock := ctx.Value(gated{}) == nil
 		for _, c := range cmds {
 			if blocking(strings.ToLower(c.Name())) {
-				gated = false
+				lock = false
 			}
 		}
-		if gated {
+		if lock {
 			h.s.exp.gate.RLock()
 			defer h.s.exp.gate.RUnlock()
+			ctx = context.WithValue(ctx, gated{}, true)
 		}
 		err := next(ctx, cmds)
 		now := time.Now()
 		for _, c := range cmds {
 			h.mark(c)
-			if gated { // filing needs gate; otherwise the sweep expires them
+			if lock { // filing needs gate; otherwise the sweep expires them
 				h.s.observe(c, now)
 			}
 		}
