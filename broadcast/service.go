@@ -59,6 +59,9 @@ type Service struct {
 	// beforeSend, if set (tests), runs after a recipient is claimed and
 	// before the message goes out; an error simulates a crash there.
 	beforeSend func(jobID, openid string) error
+	// granted, if set (tests), runs when the shared rate limit lets one
+	// message through, with the wall-clock second it was counted in.
+	granted func(second int64)
 }
 
 // New returns a service. Call Run to process jobs.

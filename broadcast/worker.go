@@ -387,6 +387,9 @@ func (s *Service) wait(ctx context.Context) error {
 			return err
 		}
 		if n <= s.o.RatePerSecond {
+			if s.granted != nil {
+				s.granted(now.Unix())
+			}
 			return nil
 		}
 		t := time.NewTimer(now.Truncate(time.Second).Add(time.Second).Sub(now))

@@ -17,10 +17,21 @@ import (
 // those inside plain or literal scalars, and its parser then drops the tab
 // ("a\tb" loads as "ab") or reads the carriage return as a line break.
 func marshalYAML(v any) ([]byte, error) {
-	if js, err := json.Marshal(v); err == nil && (bytes.Contains(js, []byte(`\t`)) || bytes.Contains(js, []byte(`\r`))) {
+	// go-yaml writes a tab, \r or another control character into a plain
+	// scalar ("-\x00" came out as a block sequence entry, found by
+	// FuzzNoticeRoundTrip): such values go out double-quoted, as JSON.
+	if js, err := json.Marshal(v); err == nil && hasControl(js) {
 		return yaml.MarshalWithOptions(v, yaml.JSON())
 	}
 	return yaml.MarshalWithOptions(v, yaml.UseLiteralStyleIfMultiline(true))
+}
+
+// hasControl reports whether JSON text escapes a control character
+// other than \n (JSON writes \t, \r and \u0000–\u001f) or holds a DEL.
+func hasControl(js []byte) bool {
+	return bytes.Contains(js, []byte(`\t`)) || bytes.Contains(js, []byte(`\r`)) ||
+		bytes.Contains(js, []byte(`\u000`)) || bytes.Contains(js, []byte(`\u001`)) ||
+		bytes.Contains(js, []byte(`\b`)) || bytes.Contains(js, []byte(`\f`)) || bytes.IndexByte(js, 0x7f) >= 0
 }
 
 // MarshalNotice renders a notice as a notices/*.md file.

@@ -59,12 +59,15 @@ go test -race -count=1 -timeout 15m ./...
 # the embedded one): fails on errors (a failed or undecryptable reply), never on speed.
 go run ./bench/loadbench -smoke
 # Answer-quality gates (each fails below its thresholds; `edubot eval --help`
-# lists them, the defaults are the targets of issue 10): the dev questions,
-# and sets of our own for other provinces that guard the method against
-# fitting one bureau's content. The dev, 绵阳 and 大连 sets keep the levels
-# of their earlier gate (top-1 0.92, wrong 0.03, fallback 0.90).
+# lists them, the defaults are the targets of issue 10: top-1 0.85, helpful
+# 0.95, confident wrong 0.02, unanswerable -> fallback or list 0.95): the dev
+# questions, and sets of our own for other provinces that guard the method
+# against fitting one bureau's content. Every set is gated at least at the
+# targets; where a set has margin the gate is tighter, leaving about one
+# question of slack below the last measured figure (README, "Answer quality").
+# The eval is deterministic (same figures on every run, matcher and --bot).
 go build -tags ne -o "$dir/edubot" ./cmd/edubot
-old_gate=(--gate --min-top1 0.92 --min-helpful 0.92 --max-wrong 0.03 --min-fallback 0.90)
+old_gate=(--gate --min-top1 0.95 --min-helpful 0.97 --max-wrong 0.02 --min-fallback 0.95)
 "$dir/edubot" eval --content testdata/jieyang/content \
   --questions testdata/jieyang/jieyang-dev.jsonl --now 2026-11-22 "${old_gate[@]}"
 "$dir/edubot" eval --content testdata/heldout/mianyang \
@@ -72,12 +75,14 @@ old_gate=(--gate --min-top1 0.92 --min-helpful 0.92 --max-wrong 0.03 --min-fallb
 "$dir/edubot" eval --content testdata/blind2/dalian \
   --questions testdata/blind2/dalian-questions.jsonl --now 2026-11-22 "${old_gate[@]}"
 # The unseen sets of issue 10 (汕头, 洛阳: long, voice-typed, dialect and
-# out-of-scope messages). Targets: top-1 0.85, helpful 0.95, confident wrong
-# 0.02, fallback 0.95; gated for now at what the matcher reached, less
-# 0.02 (README, "Answer quality"); raised as it improves.
+# out-of-scope messages).
 "$dir/edubot" eval --content testdata/unseen3/shantou \
   --questions testdata/unseen3/shantou-questions.jsonl --now 2026-11-22 \
-  --gate --min-top1 0.89 --min-helpful 0.92 --max-wrong 0.06 --min-fallback 0.88
+  --gate --min-top1 0.90 --min-helpful 0.95 --max-wrong 0.02 --min-fallback 0.95
 "$dir/edubot" eval --content testdata/unseen4/luoyang \
   --questions testdata/unseen4/luoyang-questions.jsonl --now 2026-11-22 \
-  --gate --min-top1 0.88 --min-helpful 0.93 --max-wrong 0.07 --min-fallback 0.84
+  --gate --min-top1 0.89 --min-helpful 0.95 --max-wrong 0.02 --min-fallback 0.95
+# Every fuzz target for a bounded time (20 s each, two at a time, about
+# 2–3 minutes with compiling): new inputs beyond the seeds, late so the unit
+# tests report first. `make fuzz FUZZTIME=10m` runs them long.
+FUZZTIME=${EDUBOT_CI_FUZZTIME:-20s} ./scripts/fuzz.sh

@@ -33,7 +33,9 @@ var (
 	summaryRe   = regexp.MustCompile(`^(内容)?摘\s*要\s*[:：]?\s*(.*)$`)
 	sourceRe    = regexp.MustCompile(`(来源|来自|发布单位|发布机构|信息来源)\s*[:：]\s*([^\s|丨]{2,30})`)
 	signatureRe = regexp.MustCompile(`^(\p{Han}{2,20}(局|厅|部|委|政府|中心|办公室|学校|小学|中学|大学)|(19|20)\d{2}年\d{1,2}月\d{1,2}日)$`)
-	promoSrcRe  = regexp.MustCompile(`是(\p{Han}{2,20}?)(唯一)?(的)?官方(微信|网站|公众号|账号)`)
+	// tailRe: a contact or attachment line at the end of an article.
+	tailRe     = regexp.MustCompile(`^.{0,12}(电话|咨询|联系人|联系方式|手机|传真|邮箱|电子邮件|地址|邮编|附件)[^，。]{0,12}[:：]|(^|[^\d])(0\d{2,3}-?\d{7,8}|1[3-9]\d{9})([^\d]|$)`)
+	promoSrcRe = regexp.MustCompile(`是(\p{Han}{2,20}?)(唯一)?(的)?官方(微信|网站|公众号|账号)`)
 
 	chromeRes = []*regexp.Regexp{
 		// navigation and breadcrumbs
@@ -197,9 +199,14 @@ func analyze(raw []string) article {
 	if first > 0 && strings.HasSuffix(kept[first-1].text, "：") && utf8.RuneCountInString(kept[first-1].text) <= 40 {
 		first--
 	}
-	for i := last + 1; i < len(kept) && i <= last+2; i++ {
-		if t := kept[i].text; signatureRe.MatchString(t) {
-			last = i
+	// So do the contact and attachment lines that close many notices
+	// (咨询电话：0663-…, 联系人：…, 附件：…): short, not prose, but the
+	// article's own; the site's footer (服务热线) is chrome and gone by now.
+	for i, gap := last+1, 0; i < len(kept) && gap <= 1; i++ {
+		if t := kept[i].text; signatureRe.MatchString(t) || tailRe.MatchString(t) {
+			last, gap = i, 0
+		} else {
+			gap++
 		}
 	}
 	seen := map[string]bool{}

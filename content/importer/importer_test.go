@@ -2,6 +2,7 @@ package importer
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -264,4 +265,64 @@ func containsAny(list []string, sub string) bool {
 		}
 	}
 	return false
+}
+
+// Every paragraph of the body stays, the contact lines at its end
+// included; the site's own footer (服务热线, navigation, share bar) goes.
+func TestImportKeepsTrailingContactLines(t *testing.T) {
+	page := `<html><head><title>关于2026年春季学期校车安全管理的通知 - 揭阳市教育局</title></head><body>
+<div class="nav">网站首页 教育动态 通知公告 查看内容</div>
+<h1>关于2026年春季学期校车安全管理的通知</h1>
+<div class="info">发布时间：2026-02-20 来源：揭阳市教育局</div>
+<div class="content">
+<p>各县（市、区）教育局，市直各学校：</p>
+<p>为切实加强校车安全管理，保障学生上下学途中的安全，现就春季学期校车管理有关事项通知如下。</p>
+<p>联系电话：0663-8220001（市教育局安全科），工作日上午办理。</p>
+<p>各校要落实校车驾驶人和随车照管人员的安全责任，每日出车前检查车辆状况，严禁超员超速。</p>
+<p>咨询电话：0663-8220002</p>
+<p>联系人：陈老师</p>
+</div>
+<div class="share">分享到： 微信 微博</div>
+<div class="footer">服务热线：0663-8888000 主办单位：揭阳市教育局</div>
+</body></html>`
+	d, err := Import([]byte(page), Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := d.Notice.Body
+	for _, want := range []string{"联系电话：0663-8220001", "严禁超员超速", "咨询电话：0663-8220002", "联系人：陈老师"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("body lost %q:\n%s", want, body)
+		}
+	}
+	for _, junk := range []string{"服务热线", "0663-8888000", "分享到", "查看内容", "主办单位"} {
+		if strings.Contains(body, junk) {
+			t.Errorf("body holds site chrome %q:\n%s", junk, body)
+		}
+	}
+}
+
+// Keywords are the article's own terms: no function words (关于), no
+// fragments glued across word boundaries (学期+校车).
+func TestImportKeywordsAreTerms(t *testing.T) {
+	page := `<html><head><title>关于2026年春季学期校车安全管理的通知</title></head><body>
+<h1>关于2026年春季学期校车安全管理的通知</h1>
+<div class="info">发布时间：2026-02-20 来源：揭阳市教育局</div>
+<p>为切实加强校车安全管理，保障学生上下学途中的安全，现就春季学期校车管理有关事项通知如下。</p>
+<p>各校要落实校车驾驶人和随车照管人员的安全责任，每日出车前检查校车车况，严禁超员超速，关于校车的隐患要及时整改。</p>
+<p>春季学期开学前，各地教育部门要会同交警部门开展校车安全检查，校车驾驶人必须持证上岗。</p>
+</body></html>`
+	d, err := Import([]byte(page), Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kws := d.Notice.Keywords
+	if !slices.Contains(kws, "校车") {
+		t.Errorf("keywords %v miss 校车", kws)
+	}
+	for _, junk := range []string{"关于", "学期校车", "校车安全管理的"} {
+		if slices.Contains(kws, junk) {
+			t.Errorf("keywords %v hold %q", kws, junk)
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gdjysjyj/edubot/content/search/lexicon"
 )
 
 // stopWords are frequent in any official article and say nothing about
@@ -15,6 +17,11 @@ import (
 var stopWords = map[string]bool{}
 
 func init() {
+	// Function words and vague words (关于, 对于, 情况) the matcher ignores
+	// are no keywords either.
+	for _, w := range lexicon.StopWords() {
+		stopWords[w] = true
+	}
 	for _, w := range strings.Fields(`工作 进一步 要求 会议 同志 进行 开展 加强 各级 一是 二是 三是 四是 五是 六是 七是 八是
 		我们 大家 接下来 今天 这个 这些 以及 提出 作出 作为 有关 相关 情况 问题 方面 部门 全面 确保 做好 推进 落实 切实 坚持
 		通过 对于 按照 根据 其中 已经 目前 同时 如何 所有 一些 一个 没有 可以 需要 进行 不断 充分 高度 重要 积极 认真 主动
@@ -59,12 +66,16 @@ func keywords(title string, body []string, opts Options) []string {
 			paras = append(paras, p)
 		}
 	}
-	text := title + "\n" + title + "\n" + strings.Join(paras, "\n")
 	seg := opts.Segment
 	if seg == nil {
 		seg = defaultCut
 	}
-	words := seg(text)
+	// The title counts double for the words, but compounds come from the
+	// body only: a pair the title glues once (春季学期+校车 → 学期校车
+	// across a word boundary) would otherwise count twice and pass.
+	titleWords := seg(title)
+	words := append(append(slices.Clone(titleWords), titleWords...), seg(strings.Join(paras, "\n"))...)
+	bodyFrom := 2 * len(titleWords)
 	tf := map[string]float64{}
 	type pair struct{ a, b string }
 	pairs := map[pair]int{}
@@ -74,7 +85,7 @@ func keywords(title string, body []string, opts Options) []string {
 		if goodWord(w) {
 			tf[w]++
 		}
-		if i > 0 && allHan(words[i-1]) && allHan(w) {
+		if i > bodyFrom && allHan(words[i-1]) && allHan(w) {
 			pairs[pair{words[i-1], w}]++
 		}
 	}

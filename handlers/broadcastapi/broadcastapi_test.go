@@ -34,13 +34,14 @@ type auditEntry struct{ actor, action, item string }
 
 type testAPI struct {
 	srv   *httptest.Server
+	h     http.Handler
 	fake  *wxfake.Server
 	svc   *broadcast.Service
 	mu    sync.Mutex
 	audit []auditEntry
 }
 
-func newAPI(t *testing.T) *testAPI {
+func newAPI(t testing.TB) *testAPI {
 	gin.SetMode(gin.TestMode)
 	fake := wxfake.New(wxfake.Config{})
 	t.Cleanup(fake.Close)
@@ -86,6 +87,7 @@ func newAPI(t *testing.T) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ta.h = r
 	ta.srv = httptest.NewServer(r)
 	t.Cleanup(ta.srv.Close)
 	return ta
