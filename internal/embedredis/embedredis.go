@@ -5,7 +5,9 @@
 // (paced so that writing it takes at most 1/20 of the time) and on Close,
 // loaded at start — so staff content, the audit log, subscriptions and
 // question records survive a restart. Keys that expire within two minutes
-// (de-duplication, rate limits) are left out. Scripts registered with
+// (de-duplication, rate limits) are left out. Keys expire from a heap of
+// deadlines the hook learns from our own writes (expiry.go), not by
+// miniredis's FastForward, which sorts every key. Scripts registered with
 // RunInGo run in Go instead of miniredis's slow Lua.
 package embedredis
 
@@ -45,6 +47,8 @@ type Server struct {
 	done     chan struct{}
 	interval time.Duration
 	tick     time.Duration
+	sweepInt time.Duration
+	exp      expirer
 	scripts  goScripts
 	lastSave atomic.Int64 // how long the last snapshot took (ns): saves are paced by it
 }
@@ -54,7 +58,10 @@ type Options struct {
 	DataDir      string        // where the snapshot lives; "" disables persistence
 	SaveInterval time.Duration // how soon after a change the snapshot is written (default 1s)
 	ExpireTick   time.Duration // how often expired keys are removed (default 250ms)
-	Logger       *slog.Logger
+	// SweepEvery is how often miniredis's FastForward walks every key
+	// (default 1m): it expires keys whose TTL the hook did not see.
+	SweepEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // Start starts miniredis on a free loopback port and loads the snapshot.
@@ -68,11 +75,14 @@ func Start(opts Options) (*Server, error) {
 	if opts.ExpireTick <= 0 {
 		opts.ExpireTick = 250 * time.Millisecond
 	}
+	if opts.SweepEvery <= 0 {
+		opts.SweepEvery = time.Minute
+	}
 	mr := miniredis.NewMiniRedis()
 	if err := mr.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("embedded redis: %w", err)
 	}
-	s := &Server{mr: mr, log: opts.Logger, stop: make(chan struct{}), done: make(chan struct{}), interval: opts.SaveInterval, tick: opts.ExpireTick}
+	s := &Server{mr: mr, log: opts.Logger, stop: make(chan struct{}), done: make(chan struct{}), interval: opts.SaveInterval, tick: opts.ExpireTick, sweepInt: opts.SweepEvery}
 	if opts.DataDir != "" {
 		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
 			mr.Close()
@@ -115,13 +125,16 @@ func (s *Server) Close() error {
 // saver expires keys and writes the snapshot after changes. Keys in
 // miniredis do not expire by themselves; its ClockTTL mode would expire
 // them, but it sorts every key on every command (measured: 5.9 ms a
-// command with a few thousand keys), so the clock is advanced here instead.
+// command with a few thousand keys), and so does FastForward on every
+// call: keys expire from our own deadlines (expireDue) and a rare sweep.
 func (s *Server) saver() {
 	defer close(s.done)
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
 	exp := time.NewTicker(s.tick)
 	defer exp.Stop()
+	sw := time.NewTicker(s.sweepInt)
+	defer sw.Stop()
 	last := time.Now()
 	var saved time.Time
 	for {
@@ -129,7 +142,9 @@ func (s *Server) saver() {
 		case <-s.stop:
 			return
 		case now := <-exp.C:
-			s.mr.FastForward(now.Sub(last))
+			s.expireDue(now)
+		case now := <-sw.C:
+			s.sweep(now.Sub(last))
 			last = now
 		case <-t.C:
 			// A snapshot reads every key under miniredis's lock and
@@ -241,7 +256,11 @@ func writeAtomic(path string, data []byte) error {
 
 func (s *Server) read(k string) (entry, bool) {
 	e := entry{Type: s.mr.Type(k)}
-	if ttl := s.mr.TTL(k); ttl > 0 {
+	ttl := s.mr.TTL(k)
+	if left, ok := s.exp.remaining(k, ttl, time.Now()); ok {
+		ttl = max(left, time.Millisecond)
+	}
+	if ttl > 0 {
 		// Keys about to expire (a message's de-duplication, a rate
 		// limit: a minute) are most of the keys under load and matter
 		// only for that minute: not worth a snapshot.
@@ -315,6 +334,7 @@ func (s *Server) load() (int, error) {
 		}
 		if ttl > 0 {
 			s.mr.SetTTL(k, ttl)
+			s.exp.file(k, ttl, time.Now())
 		}
 		n++
 	}
@@ -362,24 +382,57 @@ func (s *Server) write(k string, e entry) error {
 
 type hook struct{ s *Server }
 
+// gated marks a context whose command holds the expiry gate.
+type gated struct{}
+
 func (h hook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h hook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if h.s.runGo(cmd) {
-			return cmd.Err()
+		if blocking(strings.ToLower(cmd.Name())) || ctx.Value(gated{}) != nil {
+			return next(ctx, cmd)
 		}
-		err := next(ctx, cmd)
-		h.mark(cmd)
+		h.s.exp.gate.RLock()
+		defer h.s.exp.gate.RUnlock()
+		ctx = context.WithValue(ctx, gated{}, true)
+		if h.s.answerTTL(cmd) {
+			return nil
+		}
+		var err error
+		if h.s.runGo(cmd) {
+			err = cmd.Err()
+		} else {
+			err = next(ctx, cmd)
+			h.mark(cmd)
+		}
+		h.s.observe(cmd, time.Now())
 		return err
 	}
 }
 
 func (h hook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
+		// A pipeline nested in one that holds gate (go-redis's HELLO when
+		// it opens a connection) must not take it again: a waiting writer
+		// would block it, and the writer waits for the outer one.
+		lock := ctx.Value(gated{}) == nil
+		for _, c := range cmds {
+			if blocking(strings.ToLower(c.Name())) {
+				lock = false
+			}
+		}
+		if lock {
+			h.s.exp.gate.RLock()
+			defer h.s.exp.gate.RUnlock()
+			ctx = context.WithValue(ctx, gated{}, true)
+		}
 		err := next(ctx, cmds)
+		now := time.Now()
 		for _, c := range cmds {
 			h.mark(c)
+			if lock { // filing needs gate; otherwise the sweep expires them
+				h.s.observe(c, now)
+			}
 		}
 		return err
 	}

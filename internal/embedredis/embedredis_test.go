@@ -172,3 +172,83 @@ func TestSnapshotLeavesOutKeysAboutToExpire(t *testing.T) {
 		t.Errorf("30-minute key after restart = %q, want y", v)
 	}
 }
+
+// Keys expire on time from the deadlines the hook learns, with the full
+// sweep (FastForward over every key) far away; a TTL re-armed (a sliding
+// session) or removed (SET without EX) is honoured, not cut short; TTL
+// reads go down with the wall clock; keys set by a script expire too.
+func TestKeysExpireWithoutSweep(t *testing.T) {
+	ctx := context.Background()
+	s, err := Start(Options{ExpireTick: 10 * time.Millisecond, SweepEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rdb := client(t, s)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(rdb.Set(ctx, "short", "v", 60*time.Millisecond).Err())
+	must(rdb.Set(ctx, "slide", "v", 300*time.Millisecond).Err())
+	must(rdb.Set(ctx, "persist", "v", 60*time.Millisecond).Err())
+	must(rdb.Set(ctx, "persist", "v2", 0).Err()) // no TTL any more
+	must(rdb.SetNX(ctx, "nx", "v", 60*time.Millisecond).Err())
+	must(rdb.Eval(ctx, `return redis.call("SET", KEYS[1], "v", "PX", ARGV[1])`, []string{"script"}, 60).Err())
+	p := rdb.Pipeline()
+	p.HSet(ctx, "hash", "f", "v")
+	p.PExpire(ctx, "hash", 60*time.Millisecond)
+	_, err = p.Exec(ctx)
+	must(err)
+	must(rdb.Set(ctx, "long", "v", time.Hour).Err())
+
+	// Re-arm "slide" twice: it must live 300ms after the last.
+	time.Sleep(50 * time.Millisecond)
+	must(rdb.PExpire(ctx, "slide", 300*time.Millisecond).Err())
+	time.Sleep(50 * time.Millisecond)
+	must(rdb.PExpire(ctx, "slide", 300*time.Millisecond).Err())
+	if n := rdb.Exists(ctx, "slide").Val(); n != 1 {
+		t.Fatal("re-armed key expired early")
+	}
+	time.Sleep(80 * time.Millisecond) // 180ms after the first writes
+	for _, k := range []string{"short", "nx", "script", "hash"} {
+		if n := rdb.Exists(ctx, k).Val(); n != 0 {
+			t.Errorf("%s (60ms TTL) still exists after 180ms", k)
+		}
+	}
+	if n := rdb.Exists(ctx, "slide").Val(); n != 1 {
+		t.Error("re-armed key expired before its new deadline")
+	}
+	if v := rdb.Get(ctx, "persist").Val(); v != "v2" {
+		t.Errorf("key re-set without a TTL = %q, want v2 (not expired)", v)
+	}
+	if ttl := rdb.PTTL(ctx, "long").Val(); ttl > time.Hour-150*time.Millisecond || ttl < time.Hour-time.Second {
+		t.Errorf("PTTL of a 1h key 180ms later = %v", ttl)
+	}
+	time.Sleep(350 * time.Millisecond)
+	if n := rdb.Exists(ctx, "slide").Val(); n != 0 {
+		t.Error("re-armed key still there 100ms after its deadline")
+	}
+}
+
+// A key whose TTL the hook did not see (written by a client without it)
+// still expires, at the sweep.
+func TestSweepExpiresUnseenKeys(t *testing.T) {
+	ctx := context.Background()
+	s, err := Start(Options{ExpireTick: 10 * time.Millisecond, SweepEvery: 30 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	raw := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	defer raw.Close()
+	if err := raw.Set(ctx, "k", "v", 50*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if n := raw.Exists(ctx, "k").Val(); n != 0 {
+		t.Fatal("unseen key with a 50ms TTL still exists after 150ms")
+	}
+}
