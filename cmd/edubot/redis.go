@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gdjysjyj/edubot/bot/redisstore"
+	"github.com/gdjysjyj/edubot/handlers"
 	"github.com/gdjysjyj/edubot/internal/config"
 	"github.com/gdjysjyj/edubot/internal/embedredis"
 )
@@ -48,6 +49,9 @@ func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger, hooks .
 		// The store's per-message script runs in Go: miniredis's Lua costs
 		// over a millisecond a call under its global lock.
 		for src, fn := range redisstore.GoScripts() {
+			emb.RunInGo(src, func(db embedredis.DB, keys, argv []string) (any, error) { return fn(db, keys, argv) })
+		}
+		for src, fn := range handlers.ReplayGoScripts() {
 			emb.RunInGo(src, func(db embedredis.DB, keys, argv []string) (any, error) { return fn(db, keys, argv) })
 		}
 		opts.Addrs = []string{emb.Addr()}
