@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gdjysjyj/edubot/content/store"
+	"github.com/gdjysjyj/edubot/stats"
 )
 
 // period reads since/until (default: the last 7 days up to now, on the
@@ -44,8 +46,9 @@ func intParam(c *gin.Context, name string, def, max int) (int, error) {
 	return n, nil
 }
 
-// unanswered: the most asked questions the bot could not answer.
-func (a *api) unanswered(c *gin.Context) {
+// listInPeriod answers a report over since/until with limit: the shared
+// shape of unanswered, suggested and picks ({"since","until",key: [...]}).
+func listInPeriod[T any](a *api, c *gin.Context, key string, fetch func(ctx context.Context, since, until time.Time, limit int) ([]T, error)) {
 	since, until, err := a.period(c)
 	if err != nil {
 		a.fail(c, err)
@@ -56,13 +59,19 @@ func (a *api) unanswered(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	qs, err := a.Stats.Unanswered(c.Request.Context(), since, until, limit)
+	list, err := fetch(c.Request.Context(), since, until, limit)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"since": since, "until": until, "questions": nonNil(qs)})
+	c.JSON(http.StatusOK, gin.H{"since": since, "until": until, key: nonNil(list)})
 }
+
+// unanswered: the most asked questions the bot could not answer.
+func (a *api) unanswered(c *gin.Context) { listInPeriod(a, c, "questions", a.Stats.Unanswered) }
+
+// suggested: questions answered with a "did you mean" list, as typed.
+func (a *api) suggested(c *gin.Context) { listInPeriod(a, c, "questions", a.Stats.Suggested) }
 
 // idsParam reads id=a,b&id=c.
 func idsParam(c *gin.Context) []string {
@@ -77,45 +86,13 @@ func idsParam(c *gin.Context) []string {
 	return ids
 }
 
-// suggested: questions answered with a "did you mean" list, as typed.
-func (a *api) suggested(c *gin.Context) {
-	since, until, err := a.period(c)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	limit, err := intParam(c, "limit", 50, 500)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	qs, err := a.Stats.Suggested(c.Request.Context(), since, until, limit)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"since": since, "until": until, "questions": nonNil(qs)})
-}
-
 // picks: which item people opened from a list, per normalised question
 // and item (id=a,b selects items): candidates for new FAQ alternates.
 func (a *api) picks(c *gin.Context) {
-	since, until, err := a.period(c)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	limit, err := intParam(c, "limit", 50, 500)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	ps, err := a.Stats.Picks(c.Request.Context(), since, until, limit, idsParam(c)...)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"since": since, "until": until, "picks": nonNil(ps)})
+	ids := idsParam(c)
+	listInPeriod(a, c, "picks", func(ctx context.Context, since, until time.Time, limit int) ([]stats.PickCount, error) {
+		return a.Stats.Picks(ctx, since, until, limit, ids...)
+	})
 }
 
 // hits: replies per content id per day (ids=a,b selects items).

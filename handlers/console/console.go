@@ -252,6 +252,17 @@ func Register(r *gin.Engine, d Deps) (*Console, error) {
 	for _, p := range all {
 		p.Mount(c, routes)
 	}
+	// An unknown console address gets the console's own 404 page, not
+	// gin's plain text; other paths keep gin's default. (The engine has
+	// one NoRoute: nothing else sets it.)
+	r.NoRoute(func(g *gin.Context) {
+		if p := g.Request.URL.Path; p == BasePath || strings.HasPrefix(p, BasePath+"/") {
+			c.secureHeaders(g)
+			c.NotFound(g, "没有这个页面。请从菜单进入，或回到首页。")
+			return
+		}
+		g.String(http.StatusNotFound, "404 page not found")
+	})
 	if auth.Len() == 0 {
 		d.Logger.Warn("staff console: no admin tokens configured (EDUBOT_ADMIN_TOKENS); nobody can log in")
 	}

@@ -476,3 +476,26 @@ func TestStaticAndSecurityHeaders(t *testing.T) {
 		t.Error("no viewport meta: not usable on a phone")
 	}
 }
+
+// An unknown console address shows the console's 404 page (its layout and
+// style, a way back), logged in or not; other paths keep a plain 404.
+func TestConsoleNotFoundPage(t *testing.T) {
+	e := newEnv(t)
+	for _, cl := range []*client{e.client(), e.loggedIn("ann")} {
+		r := cl.get("/console/no-such-page")
+		if r.status != http.StatusNotFound || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+			t.Fatalf("unknown console page: %d %s", r.status, r.header.Get("Content-Type"))
+		}
+		for _, want := range []string{"/console/static/console.css", `id="error-message"`, "回到首页"} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("404 page misses %q:\n%.300s", want, r.body)
+			}
+		}
+		if r.header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("404 page without the console's headers: %v", r.header)
+		}
+	}
+	if r := e.client().get("/elsewhere"); r.status != http.StatusNotFound || strings.Contains(r.body, "console.css") {
+		t.Errorf("a path outside the console: %d %.100s", r.status, r.body)
+	}
+}
