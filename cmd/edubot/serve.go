@@ -33,6 +33,7 @@ import (
 	"github.com/gdjysjyj/edubot/handlers"
 	"github.com/gdjysjyj/edubot/handlers/admin"
 	"github.com/gdjysjyj/edubot/handlers/console"
+	"github.com/gdjysjyj/edubot/handlers/secure"
 	"github.com/gdjysjyj/edubot/handlers/wechat"
 	"github.com/gdjysjyj/edubot/internal/breaker"
 	"github.com/gdjysjyj/edubot/internal/config"
@@ -421,6 +422,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	adminAPI, err := admin.Register(router, admin.Deps{
 		Store: contentStore, Stats: recorder, Tokens: cfg.Admin.Tokens,
 		Logger: log, Now: now, Location: loc, Pprof: cfg.Admin.Pprof,
+		// Failed authentications count on every replica together.
+		Fails: &secure.FailLimiter{Redis: rdb, Prefix: prefix},
 	})
 	if err != nil {
 		return err

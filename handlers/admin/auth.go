@@ -112,7 +112,7 @@ func (a *Auth) Authenticate(audit *store.AuditLog) gin.HandlerFunc {
 			c.Set(ctxAudit, audit)
 		}
 		client := "client:" + c.ClientIP()
-		if retry, blocked := a.Fails.Blocked(client); blocked {
+		if retry, blocked := a.Fails.Blocked(c.Request.Context(), client); blocked {
 			secure.TooMany(c, retry, apiError{Error: "too many failed authentications from this address; try again later"})
 			return
 		}
@@ -131,7 +131,7 @@ func (a *Auth) Authenticate(audit *store.AuditLog) gin.HandlerFunc {
 			abort(c, http.StatusUnauthorized, "unknown token", "")
 			return
 		}
-		if retry, blocked := a.Fails.Blocked("name:" + id.Name); blocked {
+		if retry, blocked := a.Fails.Blocked(c.Request.Context(), "name:"+id.Name); blocked {
 			secure.TooMany(c, retry, apiError{Error: fmt.Sprintf("too many refused requests with token %q; try again later", id.Name)})
 			return
 		}
@@ -150,7 +150,7 @@ func (a *Auth) refused(c *gin.Context, client, name, reason string) {
 	}
 	worst := 0
 	for _, k := range keys {
-		worst = max(worst, a.Fails.Fail(k))
+		worst = max(worst, a.Fails.Fail(c.Request.Context(), k))
 	}
 	if worst > a.Fails.Max {
 		return

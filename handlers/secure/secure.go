@@ -4,12 +4,14 @@
 package secure
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 )
 
 // Content-Security-Policy values. CSPAPI is for JSON answers (nothing may
@@ -41,14 +43,19 @@ func Headers(csp string) gin.HandlerFunc {
 
 // FailLimiter counts failed authentications by key ("client:IP",
 // "name:ann") in fixed windows: past Max failures in Window the key is
-// blocked until the window ends. It is kept in memory (per replica:
-// n replicas allow n×Max) and bounded to MaxKeys keys, evicting expired
-// windows first. Safe for concurrent use.
+// blocked until the window ends. With Redis set the counts are shared by
+// every replica (n replicas do not allow n×Max); the in-memory count is
+// kept too, bounded to MaxKeys keys, and decides alone while Redis does
+// not answer, so a Redis outage never lifts the limit. Safe for
+// concurrent use.
 type FailLimiter struct {
 	Max     int           // failures allowed in a window; default 10
 	Window  time.Duration // default 5 minutes
 	MaxKeys int           // default 10,000
 	Now     func() time.Time
+	// Redis, when set, holds the shared counts under Prefix+"{authfail}:".
+	Redis  redis.UniversalClient
+	Prefix string
 
 	mu   sync.Mutex
 	keys map[string]*window
@@ -77,8 +84,34 @@ func (l *FailLimiter) defaults() {
 	}
 }
 
+// sharedWait bounds a Redis call of the limiter: an authentication must
+// not wait on a stalled Redis longer than this.
+const sharedWait = 300 * time.Millisecond
+
+func (l *FailLimiter) sharedKey(key string) string { return l.Prefix + "{authfail}:" + key }
+
 // Blocked reports whether key is over its failures and for how long more.
-func (l *FailLimiter) Blocked(key string) (time.Duration, bool) {
+func (l *FailLimiter) Blocked(ctx context.Context, key string) (time.Duration, bool) {
+	left, blocked := l.blockedLocal(key)
+	if blocked || l.Redis == nil {
+		return left, blocked
+	}
+	ctx, cancel := context.WithTimeout(ctx, sharedWait)
+	defer cancel()
+	p := l.Redis.Pipeline()
+	n := p.Get(ctx, l.sharedKey(key))
+	ttl := p.PTTL(ctx, l.sharedKey(key))
+	if _, err := p.Exec(ctx); err != nil {
+		return left, false // redis.Nil (no failures) or Redis away: memory decides
+	}
+	count, _ := n.Int()
+	if count < l.Max {
+		return 0, false
+	}
+	return max(ttl.Val(), time.Second), true
+}
+
+func (l *FailLimiter) blockedLocal(key string) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.defaults()
@@ -95,8 +128,24 @@ func (l *FailLimiter) Blocked(key string) (time.Duration, bool) {
 }
 
 // Fail counts one failure of key and returns the failures in its window
-// (Max or more: blocked from now on).
-func (l *FailLimiter) Fail(key string) int {
+// on all replicas (Max or more: blocked from now on).
+func (l *FailLimiter) Fail(ctx context.Context, key string) int {
+	n := l.failLocal(key)
+	if l.Redis == nil {
+		return n
+	}
+	ctx, cancel := context.WithTimeout(ctx, sharedWait)
+	defer cancel()
+	p := l.Redis.Pipeline()
+	shared := p.Incr(ctx, l.sharedKey(key))
+	p.ExpireNX(ctx, l.sharedKey(key), l.Window)
+	if _, err := p.Exec(ctx); err != nil {
+		return n
+	}
+	return max(n, int(shared.Val()))
+}
+
+func (l *FailLimiter) failLocal(key string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.defaults()
