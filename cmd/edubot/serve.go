@@ -316,7 +316,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("load content: %w", err)
 	}
-	engine, err := search.New(set, search.Options{Logger: log, Now: now, Threshold: cfg.Match.Threshold, ChoiceMargin: cfg.Match.ChoiceMargin})
+	engine, err := search.New(set, search.Options{Logger: log, Now: now, Threshold: cfg.Match.Threshold, SuggestFloor: cfg.Match.SuggestFloor, ChoiceMargin: cfg.Match.ChoiceMargin})
 	if err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
