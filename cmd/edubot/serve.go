@@ -444,6 +444,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Store: contentStore, Stats: recorder, Daily: daily, Engine: engine, Bot: b,
 		Redis: rdb, Prefix: prefix, Tokens: cfg.Admin.Tokens, Logger: log, Now: now, Location: loc,
 		Notes: &notes, TryBot: tryBot, Broadcasts: bcast, PreviewOpenIDs: cfg.Broadcast.PreviewOpenIDs,
+		SessionIdle: cfg.Console.SessionIdle, SessionMax: cfg.Console.SessionMax,
+		LoginLimit: cfg.Console.LoginLimit, LoginWindow: cfg.Console.LoginWindow,
 	}); err != nil {
 		return err
 	}

@@ -35,6 +35,15 @@ type Config struct {
 	Stats          Stats     `yaml:"stats" envPrefix:"STATS_"`
 	Match          Match     `yaml:"match" envPrefix:"MATCH_"`
 	Readiness      Readiness `yaml:"readiness" envPrefix:"READINESS_"`
+	Console        Console   `yaml:"console" envPrefix:"CONSOLE_"`
+}
+
+// Console settings of the staff console (/console).
+type Console struct {
+	SessionIdle time.Duration `yaml:"session_idle" env:"SESSION_IDLE"` // logged out after this long without a request
+	SessionMax  time.Duration `yaml:"session_max" env:"SESSION_MAX"`   // logged out this long after logging in, active or not
+	LoginLimit  int           `yaml:"login_limit" env:"LOGIN_LIMIT"`   // failed logins per client address, and per name, in LoginWindow
+	LoginWindow time.Duration `yaml:"login_window" env:"LOGIN_WINDOW"` // before further logins are refused
 }
 
 // Readiness settings of /readyz.
@@ -200,6 +209,7 @@ func Default() Config {
 		Broadcast: Broadcast{RatePerSecond: 20, Workers: 2, SendIgnoreReprint: true, ClaimIdle: time.Minute, DraftTTL: 7 * 24 * time.Hour},
 		Stats:     Stats{Retention: 90 * 24 * time.Hour},
 		Match:     Match{Threshold: 0.50, SuggestFloor: 0.20, ChoiceMargin: 0.035, CacheSize: 4096},
+		Console:   Console{SessionIdle: 2 * time.Hour, SessionMax: 12 * time.Hour, LoginLimit: 5, LoginWindow: 15 * time.Minute},
 	}
 }
 
@@ -280,6 +290,20 @@ func (c Config) Validate() error {
 	}
 	if c.Addr == "" {
 		bad("addr", "required")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"console.session_idle", c.Console.SessionIdle}, {"console.session_max", c.Console.SessionMax}, {"console.login_window", c.Console.LoginWindow}} {
+		if d.v <= 0 {
+			bad(d.name, "must be positive, got %s", d.v)
+		}
+	}
+	if c.Console.LoginLimit < 1 {
+		bad("console.login_limit", "must be at least 1, got %d", c.Console.LoginLimit)
+	}
+	if c.Console.SessionMax < c.Console.SessionIdle {
+		bad("console.session_max", "must not be shorter than console.session_idle (%s), got %s", c.Console.SessionIdle, c.Console.SessionMax)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

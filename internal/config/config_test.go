@@ -64,12 +64,16 @@ func TestInvalidNamesSetting(t *testing.T) {
 		"deadline > 5s":  {"EDUBOT_WECHAT_REPLY_DEADLINE", "6s"},
 		"bad log level":  {"EDUBOT_LOG_LEVEL", "loud"},
 		"bad admin role": {"EDUBOT_ADMIN_TOKENS", "ann:owner:0123456789abcdef"},
+		"no login limit": {"EDUBOT_CONSOLE_LOGIN_LIMIT", "0"},
+		"session max":    {"EDUBOT_CONSOLE_SESSION_MAX", "1h"},
 	}
 	want := map[string]string{
 		"short aes key":  "EDUBOT_WECHAT_AES_KEY",
 		"deadline > 5s":  "wechat.reply_deadline",
 		"bad log level":  "log.level",
 		"bad admin role": "EDUBOT_ADMIN_TOKENS",
+		"no login limit": "console.login_limit",
+		"session max":    "console.session_max",
 	}
 	for name, kv := range cases {
 		t.Run(name, func(t *testing.T) {
