@@ -123,7 +123,9 @@ type index struct {
 }
 
 func newIndex() *index {
-	return &index{vocab: map[string]int32{}, hanVocab: newHanMap(0), byID: map[string]int32{}, pinyin: newPinyinIndex()}
+	// Region 0 is "no region": it exists even when no item names one.
+	return &index{vocab: map[string]int32{}, hanVocab: newHanMap(0), byID: map[string]int32{}, pinyin: newPinyinIndex(),
+		regionNo: map[string]int32{}, regions: []string{""}}
 }
 
 // hanKey packs a Han bigram or single character into an integer key (two
@@ -468,10 +470,6 @@ func (ix *index) buildPinyin(workers int) {
 func (ix *index) regionNum(r string) int32 {
 	if r == "" {
 		return 0
-	}
-	if ix.regionNo == nil {
-		ix.regionNo = map[string]int32{}
-		ix.regions = []string{""}
 	}
 	if n, ok := ix.regionNo[r]; ok {
 		return n
