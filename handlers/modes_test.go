@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gdjysjyj/edubot/handlers"
 	"github.com/gdjysjyj/edubot/handlers/wechat"
@@ -101,6 +102,52 @@ func TestReusedSignatureRefused(t *testing.T) {
 	}
 	if !strings.Contains(e.logText(), `"outcome":"replay"`) {
 		t.Error("the reuse is not logged as a replay")
+	}
+}
+
+// countingReplay is a ReplayGuard that only counts its claims.
+type countingReplay struct{ n int }
+
+func (c *countingReplay) Claim(context.Context, string, string, time.Duration) (bool, error) {
+	c.n++
+	return false, nil
+}
+
+// An encrypted message is not claimed (its msg_signature already covers
+// all the bot reads: one Redis round trip fewer), and the same signed
+// URL can still only bring the same message; plaintext is claimed.
+func TestReplayClaimOnlyForPlaintext(t *testing.T) {
+	guard := &countingReplay{}
+	e := newEnv(t, func(d *handlers.Deps) {
+		d.WeChat.Mode = wechat.ModeNameCompat
+		d.Replay = guard
+	})
+	p := peer(wechat.ModeSafe)
+	q, body, err := p.Seal(wechat.TextMessage(account, user, "几号开学", 31, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if w := e.post(q, body); w.Code != http.StatusOK {
+			t.Fatalf("safe delivery %d: %d", i, w.Code)
+		}
+	}
+	if guard.n != 0 {
+		t.Errorf("encrypted messages made %d replay claims, want 0", guard.n)
+	}
+	// Another ciphertext under the same URL fails its msg_signature.
+	_, other, err := p.Seal(wechat.TextMessage(account, "oSomeoneElse", "退订", 32, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := e.post(q, other); w.Code != http.StatusForbidden {
+		t.Errorf("the signed URL with another ciphertext: %d, want 403", w.Code)
+	}
+	if got := e.send(peer(wechat.ModePlain), wechat.TextMessage(account, user, "几号开学", 33, now)); got.Content == "" {
+		t.Fatalf("plain message in compat mode: %+v", got)
+	}
+	if guard.n != 1 {
+		t.Errorf("a plaintext message made %d replay claims, want 1", guard.n)
 	}
 }
 

@@ -101,7 +101,7 @@ func (w *webhook) message(c *gin.Context) {
 		w.refuse(c, err, start)
 		return
 	}
-	if err := w.claim(c.Request.Context(), q, body); err != nil {
+	if err := w.claim(c.Request.Context(), in, q, body); err != nil {
 		w.refuse(c, err, start)
 		return
 	}
