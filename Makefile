@@ -30,6 +30,6 @@ eval:
 loadbench:
 	go run ./bench/loadbench
 
-# Every fuzz target, FUZZTIME each (default 20s), two at a time.
+# Every fuzz target, FUZZTIME each (default 20s), one after the other.
 fuzz:
 	FUZZTIME=$${FUZZTIME:-20s} ./scripts/fuzz.sh

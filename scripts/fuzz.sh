@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for FUZZTIME each (default 20s), two at a time.
+# Runs every fuzz target for FUZZTIME each (default 20s), one after the
+# other with FUZZ_WORKERS workers each (default 2). One at a time because
+# compiling the instrumented test binary (every dependency rebuilt with
+# coverage counters) costs far more than 20 s of fuzzing: two targets side
+# by side built the same dependencies twice (11 min for nine targets on two
+# cores from a cold cache; one at a time reuses them, about 5 min + fuzzing).
 # CI (scripts/test.sh) runs them briefly; `make fuzz FUZZTIME=10m` runs
 # them long. A crasher is written under the package's testdata/fuzz/ by
 # go test: fix the bug and keep the file as a seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-20s}
-parallel=${FUZZ_PARALLEL:-2}
+parallel=${FUZZ_PARALLEL:-1}
+workers=${FUZZ_WORKERS:-2}
 # Minimising each new interesting input may take go test's default 60 s,
 # during which nothing new runs: in 20 s that stalled whole runs.
 minimize=${FUZZMINIMIZETIME:-5s}
@@ -32,7 +38,7 @@ if [ -z "${EDUBOT_TEST_REDIS_ADDR:-}" ]; then
 fi
 run() {
   local pkg=$1 fn=$2 log="$logdir/${1//\//_}.$2.log"
-  if go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" -parallel 1 "$pkg" >"$log" 2>&1; then
+  if go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" -parallel "$workers" "$pkg" >"$log" 2>&1; then
     execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}')
     echo "fuzz ok   $pkg $fn (${fuzztime}, ${execs:-?} executions)"
   else
@@ -42,5 +48,5 @@ run() {
   fi
 }
 export -f run
-export fuzztime minimize logdir
+export fuzztime minimize logdir workers
 printf '%s\n' "${targets[@]}" | xargs -P "$parallel" -L 1 bash -c 'run "$0" "$1"'

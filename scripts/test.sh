@@ -82,7 +82,7 @@ old_gate=(--gate --min-top1 0.95 --min-helpful 0.97 --max-wrong 0.02 --min-fallb
 "$dir/edubot" eval --content testdata/unseen4/luoyang \
   --questions testdata/unseen4/luoyang-questions.jsonl --now 2026-11-22 \
   --gate --min-top1 0.89 --min-helpful 0.95 --max-wrong 0.02 --min-fallback 0.95
-# Every fuzz target for a bounded time (20 s each, two at a time, about
-# 2–3 minutes with compiling): new inputs beyond the seeds, late so the unit
+# Every fuzz target for a bounded time (20 s each, one after the other, about
+# 8 minutes with compiling from a cold cache): new inputs beyond the seeds, late so the unit
 # tests report first. `make fuzz FUZZTIME=10m` runs them long.
 FUZZTIME=${EDUBOT_CI_FUZZTIME:-20s} ./scripts/fuzz.sh
