@@ -211,7 +211,7 @@ func (h *handler) fail(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, apiError{Error: err.Error()})
 	case errors.As(err, &ae) || errors.Is(err, broadcast.ErrWeChat):
 		h.d.Logger.Warn("broadcast API: WeChat call failed", "path", c.FullPath(), "errcode", wxapi.Code(err), "err", err)
-		c.AbortWithStatusJSON(http.StatusBadGateway, apiError{Error: err.Error()})
+		c.AbortWithStatusJSON(http.StatusBadGateway, apiError{Error: wxapi.Reason(err)})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		c.AbortWithStatusJSON(http.StatusServiceUnavailable, apiError{Error: "timed out; try again"})
 	default:

@@ -227,3 +227,24 @@ func TestBadRequests(t *testing.T) {
 		}
 	}
 }
+
+// WeChat unreachable: 502 with a reason, never the API base's address
+// (it is internal when wechat.api_base points at a proxy); the details go
+// to the log.
+func TestWeChatDownHidesAddress(t *testing.T) {
+	a := newAPI(t)
+	code, job := a.do(t, "publisher", "POST", "/broadcasts", `{"notice":"n1","to":"all"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, job)
+	}
+	host := strings.TrimPrefix(a.fake.URL, "http://")
+	a.fake.Close()
+	code, body := a.do(t, "publisher", "POST", "/broadcasts/"+job["id"].(string)+"/preview", "")
+	msg, _ := body["error"].(string)
+	if code != http.StatusBadGateway || msg == "" {
+		t.Fatalf("preview with WeChat down: %d %v, want 502 with a reason", code, body)
+	}
+	if strings.Contains(msg, host) || strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "dial") {
+		t.Errorf("502 body shows the transport error: %q", msg)
+	}
+}

@@ -186,7 +186,8 @@ func (c *Console) broadcastFormError(g *gin.Context, f *Form, err error) bool {
 	case errors.Is(err, wxapi.ErrInvalidOpenID):
 		f.Fail("openids", "微信说这个测试微信号没有关注公众号。")
 	case errors.Is(err, broadcast.ErrWeChat):
-		f.Fail("_form", "微信接口出错："+err.Error())
+		c.Logger.Warn("console: WeChat call failed", "errcode", wxapi.Code(err), "err", err)
+		f.Fail("_form", "微信接口出错："+wxapi.Reason(err))
 	default:
 		c.Fail(g, err)
 		return false

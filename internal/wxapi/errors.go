@@ -67,6 +67,18 @@ func Code(err error) int {
 	return 0
 }
 
+// Reason is what a client may be shown of a failed WeChat call: WeChat's
+// own answer (API, errcode, message) when there is one, else a fixed
+// sentence. Transport errors carry the API base's host and port, which
+// belong in the server log, not in a response body.
+func Reason(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Error()
+	}
+	return "the WeChat API did not answer (details in the server log)"
+}
+
 // Fatal reports whether err means no further call of this kind can
 // succeed now (quota, permission, whitelist): a job must stop, not carry
 // on recipient by recipient.
