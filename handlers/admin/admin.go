@@ -101,7 +101,7 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 		d.Logger.Warn("admin API: no tokens configured (EDUBOT_ADMIN_TOKENS); every request is refused")
 	}
 	a := &api{Deps: d, log: d.Logger}
-	g := r.Group(BasePath, secure.Headers(secure.CSPAPI), a.limitBody, auth.Authenticate(d.Store.Audit()))
+	g := r.Group(BasePath, secure.Headers(secure.CSPAPI), secure.CapBody(a.MaxBody), auth.Authenticate(d.Store.Audit()))
 	ed := RequireRole(RoleEditor)
 
 	g.GET("/whoami", ed, func(c *gin.Context) {
@@ -110,7 +110,7 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 	})
 	a.crud(g.Group("/notices", ed), store.KindNotice)
 	a.crud(g.Group("/faqs", ed), store.KindFAQ)
-	g.POST("/faqs/:id/alternates", ed, a.addAlternate)
+	g.POST("/faqs/:id/alternates", ed, secure.CapBody(limits.JSONBody), a.addAlternate)
 	a.crud(g.Group("/rules", ed), store.KindRule)
 	a.crud(g.Group("/synonyms", ed), store.KindSynonym)
 	g.POST("/import", ed, a.importDraft)
@@ -125,13 +125,6 @@ func Register(r *gin.Engine, d Deps) (*gin.RouterGroup, error) {
 		mountPprof(g)
 	}
 	return g, nil
-}
-
-func (a *api) limitBody(c *gin.Context) {
-	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.MaxBody)
-	}
-	c.Next()
 }
 
 // apiError is every error body: a message, and the field (or file and

@@ -17,6 +17,8 @@ import (
 
 	"github.com/gdjysjyj/edubot/bot"
 	"github.com/gdjysjyj/edubot/bot/redisstore"
+	"github.com/gdjysjyj/edubot/handlers/secure"
+	"github.com/gdjysjyj/edubot/internal/limits"
 	"github.com/gdjysjyj/edubot/internal/wxapi"
 )
 
@@ -73,7 +75,7 @@ func RegisterNotes(g *gin.RouterGroup, d NotesDeps) error {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &notes{d: d}
-	n := g.Group("/notes", RequireRole(RoleEditor))
+	n := g.Group("/notes", RequireRole(RoleEditor), secure.CapBody(limits.JSONBody))
 	n.GET("", h.list)
 	n.GET("/:id", h.get)
 	n.POST("/:id/handled", h.handled)

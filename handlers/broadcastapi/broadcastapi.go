@@ -18,6 +18,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/gdjysjyj/edubot/broadcast"
+	"github.com/gdjysjyj/edubot/handlers/secure"
+	"github.com/gdjysjyj/edubot/internal/limits"
 	"github.com/gdjysjyj/edubot/internal/wxapi"
 )
 
@@ -51,7 +53,7 @@ func Register(g *gin.RouterGroup, d Deps) error {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &handler{d: d}
-	b := g.Group("/broadcasts", d.RequireRole(RolePublisher))
+	b := g.Group("/broadcasts", d.RequireRole(RolePublisher), secure.CapBody(limits.JSONBody))
 	b.POST("", h.create)
 	b.GET("", h.list)
 	b.GET("/:id", h.get)

@@ -15,6 +15,7 @@ import (
 	"github.com/gdjysjyj/edubot/bot"
 	"github.com/gdjysjyj/edubot/broadcast"
 	"github.com/gdjysjyj/edubot/content"
+	"github.com/gdjysjyj/edubot/internal/limits"
 	"github.com/gdjysjyj/edubot/internal/testredis"
 	"github.com/gdjysjyj/edubot/internal/wxapi"
 	"github.com/gdjysjyj/edubot/internal/wxfake"
@@ -246,5 +247,17 @@ func TestWeChatDownHidesAddress(t *testing.T) {
 	}
 	if strings.Contains(msg, host) || strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "dial") {
 		t.Errorf("502 body shows the transport error: %q", msg)
+	}
+}
+
+// A broadcast body over limits.JSONBody is refused with 413; no job.
+func TestBroadcastBodyLimit(t *testing.T) {
+	a := newAPI(t)
+	body := `{"notice":"n1","to":"all","note":"` + strings.Repeat("a", limits.JSONBody) + `"}`
+	if code, out := a.do(t, "publisher", "POST", "/broadcasts", body); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("%d-byte body: %d %v, want 413", len(body), code, out)
+	}
+	if _, list := a.do(t, "publisher", "GET", "/broadcasts", ""); len(list["broadcasts"].([]any)) != 0 {
+		t.Errorf("a job was created: %v", list)
 	}
 }

@@ -23,6 +23,18 @@ const (
 		"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
 
+// CapBody limits a route's request body to n bytes: reading past it fails
+// with *http.MaxBytesError, which the handlers turn into 413. JSON routes
+// take limits.JSONBody; the group-wide cap is sized for uploads.
+func CapBody(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Body != nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		}
+		c.Next()
+	}
+}
+
 // Headers sets the security headers on every response of the routes it is
 // used on: the given Content-Security-Policy, no MIME sniffing, no framing,
 // no referrer, and no caching of staff data by shared caches.
