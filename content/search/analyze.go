@@ -73,13 +73,12 @@ type query struct {
 }
 
 var (
-	yearNumRe = regexp.MustCompile(`(19|20)\d\d`)
-	relYears  = map[string]int{"今年": 0, "本年度": 0, "去年": -1, "前年": -2, "明年": 1}
-	latestRe  = regexp.MustCompile(`最新|最近|近期|新出的|刚出的`)
-	// docIntentRe: the asker wants the document itself, not an answer.
+	relYears    = map[string]int{"今年": 0, "本年度": 0, "去年": -1, "前年": -2, "明年": 1}
+	latestWords = newWordSet(`最新|最近|近期|新出的|刚出的`)
+	// docIntentWords: the asker wants the document itself, not an answer.
 	// 文件 alone also means papers to bring (要带什么文件), so it counts
 	// only as "that document" or at the end of the message.
-	docIntentRe = regexp.MustCompile(`(那个|那篇|这个|这篇|那份|这份)?(通知|原文|全文|文章|公告|通告|红头文件)(原文|全文)?|(那个|这个|那份|这份)文件|文件\s*$`)
+	docIntentWords = newWordSet(`(那个|那篇|这个|这篇|那份|这份)?(通知|原文|全文|文章|公告|通告|红头文件)(原文|全文)?|(那个|这个|那份|这份)文件|文件\s*$`)
 )
 
 // Analyze says what the text names on its own: normalised form, meaningful
@@ -157,8 +156,8 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 		q.an.Scope = OtherPlace
 	}
 
-	q.startQ, q.nextQ, q.currentQ = startRe.MatchString(body), nextRe.MatchString(body), currentRe.MatchString(body)
-	if m := recentRe.FindString(body); m != "" {
+	q.startQ, q.nextQ, q.currentQ = startWords.match(body), nextWords.match(body), currentWords.match(body)
+	if m := recentWords.find(body); m != "" {
 		switch m {
 		case "今天", "今日":
 			q.recentDays = 1
@@ -176,19 +175,19 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 			body = strings.ReplaceAll(body, w, " ")
 		}
 	}
-	for _, m := range yearNumRe.FindAllString(body, -1) {
+	for _, m := range yearNums(body) {
 		if y, err := strconv.Atoi(m); err == nil {
 			q.years = append(q.years, y)
 			q.namedYears = append(q.namedYears, y)
 		}
 	}
-	if docIntentRe.MatchString(body) {
+	if b := docIntentWords.replaceAll(body, " "); b != body {
 		q.docIntent = true
-		body = docIntentRe.ReplaceAllString(body, " ")
+		body = b
 	}
-	if latestRe.MatchString(body) {
+	if b := latestWords.replaceAll(body, " "); b != body {
 		q.latest = true
-		body = latestRe.ReplaceAllString(body, " ")
+		body = b
 	}
 	// The whole question's bigrams, for the reverse coverage check.
 	termsOf(body, func(t string) {
@@ -259,11 +258,11 @@ func (e *Engine) analyzeLocked(text string, now time.Time) *query {
 	return q
 }
 
-// askMarkerRe introduces the question in a longer message (…想问一下…).
-var askMarkerRe = regexp.MustCompile(`想问问|想问一下|想问下|想问|请问一下|请问|问一下|问下|想咨询|咨询一下|想了解一下|想了解|想知道|麻烦问一下|我的问题是|问题是`)
+// askMarkerWords introduce the question in a longer message (…想问一下…).
+var askMarkerWords = newWordSet(`想问问|想问一下|想问下|想问|请问一下|请问|问一下|问下|想咨询|咨询一下|想了解一下|想了解|想知道|麻烦问一下|我的问题是|问题是`)
 
-// questionClauseRe marks a clause that asks something.
-var questionClauseRe = regexp.MustCompile(`吗|呢|么|什么|怎么|怎样|如何|哪|几|多少|多久|是否|能不能|可不可以|可以不|要不要|有没有|是不是|啥|咋|没有`)
+// questionClauseWords mark a clause that asks something.
+var questionClauseWords = newWordSet(`吗|呢|么|什么|怎么|怎样|如何|哪|几|多少|多久|是否|能不能|可不可以|可以不|要不要|有没有|是不是|啥|咋|没有`)
 
 // contextRunes is the length from which a message may hold more than its
 // question (a greeting, a self-introduction, a story).
@@ -276,15 +275,15 @@ func questionPart(norm string) string {
 	if utf8.RuneCountInString(norm) < contextRunes {
 		return ""
 	}
-	if loc := askMarkerRe.FindStringIndex(norm); loc != nil {
-		if rest := strings.TrimSpace(norm[loc[1]:]); utf8.RuneCountInString(rest) >= 4 {
+	if i, e := askMarkerWords.index(norm, 0); i >= 0 {
+		if rest := strings.TrimSpace(norm[e:]); utf8.RuneCountInString(rest) >= 4 {
 			return rest
 		}
 	}
 	clauses := strings.Fields(norm)
 	var asks []string
 	for _, c := range clauses {
-		if questionClauseRe.MatchString(c) {
+		if questionClauseWords.match(c) {
 			asks = append(asks, c)
 		}
 	}

@@ -6,7 +6,6 @@ package search
 // never answers it, and is never offered in a list.
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -25,9 +24,9 @@ const (
 
 var examNames = []string{"高考", "中考", "成人高考", "学业水平考试", "研究生考试", "自学考试", "专升本"}
 
-// examRe finds exam names, the longer and more specific first: the leftmost
+// examWords find exam names, the longer and more specific first: the leftmost
 // alternative that matches wins, so 成人高考 is never read as 高考.
-var examRe = regexp.MustCompile(`成人高考|成人高等学校招生|成人高校招生|成考|` +
+var examWords = newWordSet(`成人高考|成人高等学校招生|成人高校招生|成考|` +
 	`研究生(入学)?考试|研究生招生|考研|研招|` +
 	`初中学业水平考试|初中学考|初中毕业升学|` +
 	`高中学业水平(合格性|选择性)?考试|高中学考|学考|合格考|会考|` +
@@ -72,9 +71,9 @@ const (
 
 var levelNames = []string{"幼儿园", "小学", "初中", "高中", "职高", "大学", "研究生"}
 
-// levelRe finds school levels; as with exams, the leftmost and first
+// levelWords find school levels; as with exams, the leftmost and first
 // alternative wins (初中学业 is 初中, not 中学; 中小学 is three levels).
-var levelRe = regexp.MustCompile(`幼升小|小升初|中小学|中小幼|义务教育|幼儿园|学前教育|学前|托育|入园|` +
+var levelWords = newWordSet(`幼升小|小升初|中小学|中小幼|义务教育|幼儿园|学前教育|学前|托育|入园|` +
 	`小学|一年级|二年级|三年级|四年级|五年级|六年级|` +
 	`初中|初一|初二|初三|` +
 	`普通高中|普高|高中|高一|高二|高三|` +
@@ -120,11 +119,11 @@ func constraintsOf(norm string) (exam, level) {
 	}
 	compact := strings.ReplaceAll(norm, " ", "")
 	var ex exam
-	for _, m := range examRe.FindAllString(compact, -1) {
+	for _, m := range examWords.findAll(compact, -1) {
 		ex |= examOfMatch(m)
 	}
 	var lv level
-	for _, m := range levelRe.FindAllString(compact, -1) {
+	for _, m := range levelWords.findAll(compact, -1) {
 		lv |= levelOfMatch(m)
 	}
 	return ex, lv

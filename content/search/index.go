@@ -599,7 +599,7 @@ func (ix *index) setPhrases(d *doc, phrases []string) {
 // yearsIn lists the distinct years (1900–2099) named in normalised text.
 func yearsIn(norm string) []int {
 	var out []int
-	for _, m := range yearNumRe.FindAllString(norm, -1) {
+	for _, m := range yearNums(norm) {
 		if y, err := strconv.Atoi(m); err == nil && !slices.Contains(out, y) {
 			out = append(out, y)
 		}

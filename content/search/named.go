@@ -16,13 +16,13 @@ import (
 // and 幼儿园 after a place mean that place's schools in general.)
 var schoolSuffixRe = regexp.MustCompile(`^(中学|大学|附中|[一二三四五六七八九十0-9]+中)$`)
 
-// schoolWordRe finds a school word anywhere: a cheap test before segmenting.
-var schoolWordRe = regexp.MustCompile(`中学|大学|附中|[一二三四五六七八九十0-9]中`)
+// schoolWords find a school word anywhere: a cheap test before segmenting.
+var schoolWords = newWordSet(`中学|大学|附中|[一二三四五六七八九十0-9]中`)
 
 // schoolsIn lists the schools a normalised question names: a place's
 // short name followed by a school word, as the segmenter reads them.
 func (e *Engine) schoolsIn(norm string) []string {
-	if !schoolWordRe.MatchString(norm) {
+	if !schoolWords.match(norm) {
 		return nil // most questions name no school; skip segmenting
 	}
 	var out []string

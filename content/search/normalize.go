@@ -234,33 +234,40 @@ func gradesIn(norm string) []string {
 	return out
 }
 
-// rolePatterns map statements about oneself to a role.
-var rolePatterns = []struct {
-	re   *regexp.Regexp
-	role string
+// roleStatements map statements about oneself (我是一名家长, see
+// statesRole) to a role, in order.
+var roleStatements = []struct {
+	words []string
+	notWe bool // 我们是 does not count
+	role  string
 }{
-	{regexp.MustCompile(`(我是|我们是|作为|本人是)(一名|一位|一个|个)?(.{0,6})(家长|爸爸|妈妈|父亲|母亲|监护人)`), "parents"},
-	{regexp.MustCompile(`(我是|我们是|作为|本人是)(一名|一位|一个|个)?(.{0,6})(老师|教师|班主任|校长)`), "teachers"},
-	{regexp.MustCompile(`(我是|我们是|作为|本人是)(一名|一位|一个|个)?(.{0,6})(学生|考生)`), "students"},
-	{regexp.MustCompile(`(我是|作为|本人是)(一名|一位|一个|个)?(.{0,6})(工作人员|职工|教职工)`), "staff"},
-	{regexp.MustCompile(`(我|我家|我们家)(的)?(孩子|儿子|女儿|小孩|娃|闺女)`), "parents"},
+	{[]string{"家长", "爸爸", "妈妈", "父亲", "母亲", "监护人"}, false, "parents"},
+	{[]string{"老师", "教师", "班主任", "校长"}, false, "teachers"},
+	{[]string{"学生", "考生"}, false, "students"},
+	{[]string{"工作人员", "职工", "教职工"}, true, "staff"},
 }
+
+// kinWords: the writer speaks of their child (我家孩子).
+var kinWords = newWordSet(`(我|我家|我们家)(的)?(孩子|儿子|女儿|小孩|娃|闺女)`)
 
 // roleIn returns the role the text states about its writer, or "".
 func roleIn(norm string) string {
-	for _, p := range rolePatterns {
-		if p.re.MatchString(norm) {
+	for _, p := range roleStatements {
+		if statesRole(norm, p.words, p.notWe) {
 			return p.role
 		}
+	}
+	if kinWords.match(norm) {
+		return "parents"
 	}
 	return ""
 }
 
-// fillerRe removes greetings and politeness that carry no meaning but would
+// fillerWords are greetings and politeness that carry no meaning but would
 // otherwise be segmented into misleading words (老师 as a form of address).
-var fillerRe = regexp.MustCompile(`^(各位|尊敬的)?(老师|校长|领导|工作人员|小编|客服|同志)(们)?(你好|您好|好)?\s*|\s*(老师|老师们)$|在吗|在不在|(你好|您好|老师好|请问一下|请问|麻烦问一下|麻烦您|麻烦你|打扰一下|打扰了|想咨询一下|咨询一下|谢谢您|谢谢你|谢谢了|谢谢啦|谢谢|多谢|感谢)\s*(老师)?`)
+var fillerWords = newWordSet(`^(各位|尊敬的)?(老师|校长|领导|工作人员|小编|客服|同志)(们)?(你好|您好|好)?\s*|\s*(老师|老师们)$|在吗|在不在|(你好|您好|老师好|请问一下|请问|麻烦问一下|麻烦您|麻烦你|打扰一下|打扰了|想咨询一下|咨询一下|谢谢您|谢谢你|谢谢了|谢谢啦|谢谢|多谢|感谢)\s*(老师)?`)
 
 // stripFiller removes greetings and politeness from normalised text.
 func stripFiller(norm string) string {
-	return strings.TrimSpace(fillerRe.ReplaceAllString(norm, " "))
+	return strings.TrimSpace(fillerWords.replaceAll(norm, " "))
 }

@@ -24,13 +24,13 @@ const (
 var (
 	autumnRe = regexp.MustCompile(`秋季学期|秋季开学|秋学期|秋季入学|秋季`)
 	springRe = regexp.MustCompile(`春季学期|春季开学|春学期|寒假(过)?后|寒假结束|春季`)
-	// startRe: the question asks when a term begins (or the next one).
-	startRe = regexp.MustCompile(`开学|返校|返学|报到|开课|复课|复学|下学期|下个学期|新学期`)
-	// currentRe / nextRe: the term asked about, relative to today.
-	currentRe = regexp.MustCompile(`这学期|本学期|这个学期|当前学期`)
-	nextRe    = regexp.MustCompile(`下学期|下个学期|下一学期|新学期`)
-	// recentRe: how recent a notice is asked for (这周的通知).
-	recentRe = regexp.MustCompile(`今天|今日|这周|本周|这星期|这个星期|这礼拜|这个礼拜|这个月|本月|这几天`)
+	// startWords: the question asks when a term begins (or the next one).
+	startWords = newWordSet(`开学|返校|返学|报到|开课|复课|复学|下学期|下个学期|新学期`)
+	// currentWords / nextWords: the term asked about, relative to today.
+	currentWords = newWordSet(`这学期|本学期|这个学期|当前学期`)
+	nextWords    = newWordSet(`下学期|下个学期|下一学期|新学期`)
+	// recentWords: how recent a notice is asked for (这周的通知).
+	recentWords = newWordSet(`今天|今日|这周|本周|这星期|这个星期|这礼拜|这个礼拜|这个月|本月|这几天`)
 )
 
 // dayNum counts days since 1970-01-01 (0 stands for "not said").

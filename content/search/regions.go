@@ -1,7 +1,6 @@
 package search
 
 import (
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -414,9 +413,6 @@ func (r *regionSet) plan(asked []string, profile string) regionPlan {
 	return p
 }
 
-// unknownPlaceRe: a district or county name the lexicon may not hold.
-var unknownPlaceRe = regexp.MustCompile(`([\p{Han}]{2,3})(区|县|镇)`)
-
 // notPlaceWords end in 区/县/镇 but name no place (市区, 校区, 小区).
 var notPlaceWords = map[string]bool{}
 
@@ -433,9 +429,8 @@ func init() {
 // no region the set knows, or "".
 func (r *regionSet) unknownPlace(body string) string {
 	for _, chunk := range strings.Fields(body) {
-		for _, m := range unknownPlaceRe.FindAllStringSubmatchIndex(chunk, -1) {
-			name := chunk[m[0]:m[1]]
-			prefix := chunk[m[2]:m[3]]
+		// A district or county name the lexicon may not hold.
+		for name, prefix := range placeNames(chunk) {
 			if strings.ContainsAny(prefix, "个们哪那这本全各该外我你他其每同此某城市省乡村老新小大区县镇的在是到去和与或") || notPlaceWords[name] {
 				continue
 			}
