@@ -3,6 +3,7 @@ package broadcast
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -137,6 +138,77 @@ func TestMassSendAsNewsFromADraft(t *testing.T) {
 		t.Errorf("job media_id %q, draft %q", j.MediaID, d.MediaID)
 	}
 	if j = finish(t, e, s, j); j.State != StateDone || j.Sent != 3 {
+		t.Errorf("after MASSSENDJOBFINISH: %+v", j)
+	}
+}
+
+// 图文 to one WeChat user tag: the draft is made as for "all", and the
+// sendall request WeChat receives names the tag (not is_to_all), the
+// draft and send_ignore_reprint; only the tag's followers get it.
+func TestMassSendAsNewsToATag(t *testing.T) {
+	e, imgs := newsEnv(t, encodeJPEG(t, picture(200, 100)))
+	e.fake.AddFollower("p1", "家长")
+	e.fake.AddFollower("p2", "家长")
+	e.fake.AddFollower("t1", "教师")
+	s := e.service(Options{Images: imgs, SendIgnoreReprint: true})
+	ctx := context.Background()
+	j, err := s.Create(ctx, Request{Notice: "n-typhoon", To: "tag:家长", Actor: "li"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Format != FormatNews || j.Channel != ChannelTag || j.TagID != e.fake.TagID("家长") {
+		t.Fatalf("job = %+v", j)
+	}
+	if _, err := s.Preview(ctx, j.ID, []string{"tester"}, "li"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Confirm(ctx, j.ID, "wang"); err != nil {
+		t.Fatal(err)
+	}
+	run(t, s)
+	j = waitState(t, s, j.ID, StateSubmitted)
+	for path, want := range map[string]int{wxfake.PathAddMaterial: 1, wxfake.PathUploadImg: 1, wxfake.PathDraftAdd: 1, wxfake.PathMassPreview: 1, wxfake.PathMassSendAll: 1} {
+		if n := len(e.fake.Calls(path)); n != want {
+			t.Errorf("%s called %d times, want %d", path, n, want)
+		}
+	}
+	var d wxfake.Draft
+	for _, d = range e.fake.Drafts() {
+	}
+	if d.MediaID == "" || d.MediaID != j.MediaID || len(d.Articles) != 1 || d.Articles[0].ThumbMediaID == "" {
+		t.Fatalf("draft %+v, job media_id %q", d, j.MediaID)
+	}
+	// The request as WeChat received it.
+	var req struct {
+		Filter struct {
+			IsToAll bool `json:"is_to_all"`
+			TagID   *int `json:"tag_id"`
+		} `json:"filter"`
+		MsgType string `json:"msgtype"`
+		MpNews  struct {
+			MediaID string `json:"media_id"`
+		} `json:"mpnews"`
+		SendIgnoreReprint *int   `json:"send_ignore_reprint"`
+		ClientMsgID       string `json:"clientmsgid"`
+	}
+	calls := e.fake.Calls(wxfake.PathMassSendAll)
+	if len(calls) != 1 {
+		t.Fatalf("sendall calls = %d", len(calls))
+	}
+	if err := json.Unmarshal(calls[0].Body, &req); err != nil {
+		t.Fatalf("sendall body %s: %v", calls[0].Body, err)
+	}
+	if req.Filter.IsToAll || req.Filter.TagID == nil || *req.Filter.TagID != e.fake.TagID("家长") {
+		t.Errorf("filter = %s, want tag_id %d and not is_to_all", calls[0].Body, e.fake.TagID("家长"))
+	}
+	if req.MsgType != "mpnews" || req.MpNews.MediaID != d.MediaID || req.SendIgnoreReprint == nil || *req.SendIgnoreReprint != 1 || req.ClientMsgID != j.ID {
+		t.Errorf("sendall body = %s; want mpnews of draft %s, send_ignore_reprint 1, clientmsgid %s", calls[0].Body, d.MediaID, j.ID)
+	}
+	m := e.fake.Masses()
+	if len(m) != 1 || m[0].ToAll || m[0].MsgType != "mpnews" || m[0].TagID != e.fake.TagID("家长") || fmt.Sprint(m[0].Recipients) != "[p1 p2]" {
+		t.Fatalf("masses = %+v", m)
+	}
+	if j = finish(t, e, s, j); j.State != StateDone || j.Sent != 2 {
 		t.Errorf("after MASSSENDJOBFINISH: %+v", j)
 	}
 }
