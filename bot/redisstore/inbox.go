@@ -73,21 +73,18 @@ func clip(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// logTurn adds the turn to the user's log in p (End's pipeline, so it
-// costs no round trip of its own).
-func (s *Store) logTurn(ctx context.Context, p redis.Pipeliner, user string, e bot.EndTurn) {
+// turnLog is the turn as End appends it to the user's log (in End's
+// round trip, none of its own); nil when there is nothing to log.
+func (s *Store) turnLog(e bot.EndTurn) []byte {
 	t, ok := turnOf(e)
 	if !ok || e.SessionTTL <= 0 {
-		return
+		return nil
 	}
 	b, err := json.Marshal(t)
 	if err != nil {
-		return
+		return nil
 	}
-	k := s.user(user, kLog)
-	p.RPush(ctx, k, b)
-	p.LTrim(ctx, k, -maxTurns, -1)
-	p.PExpire(ctx, k, e.SessionTTL)
+	return b
 }
 
 // recentTurns reads the user's log, oldest first.

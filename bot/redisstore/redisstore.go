@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gdjysjyj/edubot/bot"
+	"github.com/gdjysjyj/edubot/internal/redisbatch"
 )
 
 // Store implements bot.Store on Redis (a single node, Sentinel or Cluster).
@@ -26,6 +27,14 @@ type Store struct {
 	rdb     redis.UniversalClient
 	prefix  string
 	limiter *redis_rate.Limiter
+	batch   *redisbatch.Batcher // nil: every turn has its own round trips
+}
+
+// WithBatcher makes Begin and End share round trips with concurrent
+// turns (and other users of b). It returns s.
+func (s *Store) WithBatcher(b *redisbatch.Batcher) *Store {
+	s.batch = b
+	return s
 }
 
 var _ bot.Store = (*Store)(nil)

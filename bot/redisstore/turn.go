@@ -82,9 +82,9 @@ func (s *Store) Begin(ctx context.Context, user string, req bot.BeginTurn) (bot.
 		s.user(user, kKeys),
 	}
 	perMinute := max(req.PerMinute, 0)
-	v, err := beginScript.Run(ctx, s.rdb, keys,
-		flag(req.ID != ""), req.DedupTTL.Milliseconds(), pending,
-		perMinute, flag(req.Load), req.Now.Unix(), req.SeenTTL.Milliseconds(), keysMargin.Milliseconds()).Slice()
+	args := []any{flag(req.ID != ""), req.DedupTTL.Milliseconds(), pending,
+		perMinute, flag(req.Load), req.Now.Unix(), req.SeenTTL.Milliseconds(), keysMargin.Milliseconds()}
+	v, err := s.begin(ctx, keys, args)
 	if err != nil {
 		return bot.Begun{}, fmt.Errorf("redisstore: begin: %w", err)
 	}
@@ -148,24 +148,74 @@ func (s *Store) End(ctx context.Context, user string, e bot.EndTurn) error {
 	if e.Session == nil && e.ID == "" && e.Said == "" {
 		return nil
 	}
-	pipe := s.rdb.Pipeline()
+	var session, reply []byte
+	var err error
 	if e.Session != nil {
-		b, err := json.Marshal(e.Session)
-		if err != nil {
+		if session, err = json.Marshal(e.Session); err != nil {
 			return fmt.Errorf("redisstore: end: session: %w", err)
 		}
-		pipe.Set(ctx, s.user(user, kSession), b, e.SessionTTL)
 	}
 	if e.ID != "" {
-		b, err := json.Marshal(e.Reply)
-		if err != nil {
+		if reply, err = json.Marshal(e.Reply); err != nil {
 			return fmt.Errorf("redisstore: end: reply: %w", err)
 		}
-		pipe.Set(ctx, s.user(user, kDedup+e.ID), b, e.DedupTTL)
 	}
-	s.logTurn(ctx, pipe, user, e)
-	if _, err := pipe.Exec(ctx); err != nil {
+	logged := s.turnLog(e)
+	queue := func(pipe redis.Pipeliner) {
+		if session != nil {
+			pipe.Set(ctx, s.user(user, kSession), session, e.SessionTTL)
+		}
+		if reply != nil {
+			pipe.Set(ctx, s.user(user, kDedup+e.ID), reply, e.DedupTTL)
+		}
+		if logged != nil {
+			k := s.user(user, kLog)
+			pipe.RPush(ctx, k, logged)
+			pipe.LTrim(ctx, k, -maxTurns, -1)
+			pipe.PExpire(ctx, k, e.SessionTTL)
+		}
+	}
+	if s.batch == nil {
+		pipe := s.rdb.Pipeline()
+		queue(pipe)
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("redisstore: end: %w", err)
+		}
+		return nil
+	}
+	// Shared with other requests' commands: this turn's own commands
+	// carry its errors.
+	var cmds []redis.Cmder
+	if err := s.batch.Do(ctx, func(p redis.Pipeliner) {
+		n := p.Len()
+		queue(p)
+		cmds = p.Cmds()[n:]
+	}); err != nil {
 		return fmt.Errorf("redisstore: end: %w", err)
 	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil {
+			return fmt.Errorf("redisstore: end: %w", err)
+		}
+	}
 	return nil
+}
+
+// begin runs the begin script, in a round trip shared with other
+// requests when the store has a batcher. A server that does not know the
+// script yet (NOSCRIPT: first use, a restarted or failed-over node) gets
+// it by a round trip of this request's own.
+func (s *Store) begin(ctx context.Context, keys []string, args []any) ([]any, error) {
+	if s.batch == nil {
+		return beginScript.Run(ctx, s.rdb, keys, args...).Slice()
+	}
+	var cmd *redis.Cmd
+	if err := s.batch.Do(ctx, func(p redis.Pipeliner) { cmd = beginScript.EvalSha(ctx, p, keys, args...) }); err != nil {
+		return nil, err
+	}
+	v, err := cmd.Slice()
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		return beginScript.Run(ctx, s.rdb, keys, args...).Slice()
+	}
+	return v, err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gdjysjyj/edubot/bot"
 	"github.com/gdjysjyj/edubot/bot/redisstore"
 	"github.com/gdjysjyj/edubot/internal/embedredis"
+	"github.com/gdjysjyj/edubot/internal/redisbatch"
 	"github.com/gdjysjyj/edubot/internal/testredis"
 )
 
@@ -24,6 +25,21 @@ func TestBeginAndEndDoWhatTheSingleCallsDo(t *testing.T) {
 	t.Run("embedded, Begin in Go", func(t *testing.T) {
 		testBeginAndEnd(t, embedded(t), "edubot:")
 	})
+	// Round trips shared with other turns (serve's setting): the same.
+	t.Run("redis, batched", func(t *testing.T) {
+		rdb, prefix := testredis.New(t)
+		testBeginAndEnd(t, rdb, prefix, batched(t, rdb))
+	})
+	t.Run("embedded, batched", func(t *testing.T) {
+		rdb := embedded(t)
+		testBeginAndEnd(t, rdb, "edubot:", batched(t, rdb))
+	})
+}
+
+func batched(t *testing.T, rdb redis.UniversalClient) *redisbatch.Batcher {
+	b := redisbatch.New(rdb, redisbatch.Options{})
+	t.Cleanup(b.Close)
+	return b
 }
 
 // embedded is a client of a fresh embedded Redis running the store's
@@ -44,8 +60,11 @@ func embedded(t *testing.T) redis.UniversalClient {
 	return rdb
 }
 
-func testBeginAndEnd(t *testing.T, rdb redis.UniversalClient, prefix string) {
+func testBeginAndEnd(t *testing.T, rdb redis.UniversalClient, prefix string, batch ...*redisbatch.Batcher) {
 	s := redisstore.New(rdb, prefix)
+	if len(batch) > 0 {
+		s.WithBatcher(batch[0])
+	}
 	ctx := context.Background()
 	now := time.Unix(1764000000, 0)
 	req := func(id string) bot.BeginTurn {

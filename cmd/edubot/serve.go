@@ -38,6 +38,7 @@ import (
 	"github.com/gdjysjyj/edubot/internal/breaker"
 	"github.com/gdjysjyj/edubot/internal/config"
 	"github.com/gdjysjyj/edubot/internal/metrics"
+	"github.com/gdjysjyj/edubot/internal/redisbatch"
 	"github.com/gdjysjyj/edubot/stats"
 )
 
@@ -293,6 +294,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}})
 	brk.Attach(rdb)
 	defer brk.Close()
+	// Turns share Redis round trips (group commit): under load one
+	// pipeline carries many users' Begin and End.
+	batch := redisbatch.New(rdb, redisbatch.Options{})
+	defer batch.Close()
 	m.Registry().MustRegister(redisUp, prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "edubot_redis_breaker_opened_total",
 		Help: "Times the Redis circuit breaker opened.",
@@ -371,7 +376,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	b := bot.New(botCfg, bot.Deps{
 		Matcher:  cache,
-		Store:    redisstore.New(rdb, prefix),
+		Store:    redisstore.New(rdb, prefix).WithBatcher(batch),
 		Recorder: recorder,
 		Mass:     mass,
 		Forget:   forget,

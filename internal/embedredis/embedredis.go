@@ -426,7 +426,7 @@ func (h hook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessP
 			defer h.s.exp.gate.RUnlock()
 			ctx = context.WithValue(ctx, gated{}, true)
 		}
-		err := next(ctx, cmds)
+		err := h.pipeline(ctx, next, cmds)
 		now := time.Now()
 		for _, c := range cmds {
 			h.mark(c)
@@ -436,6 +436,47 @@ func (h hook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessP
 		}
 		return err
 	}
+}
+
+// pipeline sends cmds in order, running registered Go scripts in Go (a
+// pipeline of requests batched together carries their EVALSHAs): the
+// commands between them go to the server as sub-pipelines. A MULTI/EXEC
+// pipeline is sent whole (splitting it would break its atomicity).
+func (h hook) pipeline(ctx context.Context, next redis.ProcessPipelineHook, cmds []redis.Cmder) error {
+	if h.s.scripts.empty() {
+		return next(ctx, cmds)
+	}
+	for _, c := range cmds {
+		if n := strings.ToLower(c.Name()); n == "multi" || n == "exec" {
+			return next(ctx, cmds)
+		}
+	}
+	var first error
+	keep := func(err error) {
+		if first == nil && err != nil {
+			first = err
+		}
+	}
+	start := 0
+	for i, c := range cmds {
+		run := h.s.goScript(c)
+		if run == nil {
+			continue
+		}
+		if start < i {
+			keep(next(ctx, cmds[start:i]))
+		}
+		run()
+		keep(c.Err())
+		start = i + 1
+	}
+	if start == 0 {
+		return next(ctx, cmds)
+	}
+	if start < len(cmds) {
+		keep(next(ctx, cmds[start:]))
+	}
+	return first
 }
 
 func (h hook) mark(cmd redis.Cmder) {

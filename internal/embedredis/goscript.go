@@ -49,6 +49,13 @@ func (s *Server) RunInGo(src string, fn GoScript) {
 	s.scripts.fns[sha1Hex(src)] = fn
 }
 
+// empty reports whether no script is registered.
+func (g *goScripts) empty() bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return len(g.fns) == 0
+}
+
 func sha1Hex(s string) string {
 	h := sha1.Sum([]byte(s))
 	return hex.EncodeToString(h[:])
@@ -57,23 +64,31 @@ func sha1Hex(s string) string {
 // runGo runs cmd in Go when it is EVAL or EVALSHA of a registered script;
 // it reports whether it did.
 func (s *Server) runGo(cmd redis.Cmder) bool {
+	run := s.goScript(cmd)
+	if run == nil {
+		return false
+	}
+	run()
+	return true
+}
+
+// goScript returns what runs cmd in Go when it is EVAL or EVALSHA of a
+// registered script, else nil.
+func (s *Server) goScript(cmd redis.Cmder) func() {
 	args := cmd.Args()
 	if len(args) < 3 {
-		return false
+		return nil
 	}
 	name := strings.ToLower(cmd.Name())
 	if name != "evalsha" && name != "eval" {
-		return false
+		return nil
 	}
 	c, ok := cmd.(*redis.Cmd)
 	if !ok {
-		return false
+		return nil
 	}
-	s.scripts.mu.RLock()
-	n := len(s.scripts.fns)
-	s.scripts.mu.RUnlock()
-	if n == 0 {
-		return false
+	if s.scripts.empty() {
+		return nil
 	}
 	sha := argString(args[1])
 	if name == "eval" {
@@ -83,26 +98,27 @@ func (s *Server) runGo(cmd redis.Cmder) bool {
 	fn := s.scripts.fns[sha]
 	s.scripts.mu.RUnlock()
 	if fn == nil {
-		return false
+		return nil
 	}
 	numKeys, err := strconv.Atoi(argString(args[2]))
 	if err != nil || numKeys < 0 || 3+numKeys > len(args) {
-		return false // let Redis report it
+		return nil // let Redis report it
 	}
-	strs := make([]string, len(args)-3)
-	for i, a := range args[3:] {
-		strs[i] = argString(a)
+	return func() {
+		strs := make([]string, len(args)-3)
+		for i, a := range args[3:] {
+			strs[i] = argString(a)
+		}
+		s.scripts.run.Lock()
+		v, err := fn(directDB{s.mr}, strs[:numKeys], strs[numKeys:])
+		s.scripts.run.Unlock()
+		s.dirty.Store(true)
+		if err != nil {
+			c.SetErr(err)
+		} else {
+			c.SetVal(v)
+		}
 	}
-	s.scripts.run.Lock()
-	v, err := fn(directDB{s.mr}, strs[:numKeys], strs[numKeys:])
-	s.scripts.run.Unlock()
-	s.dirty.Store(true)
-	if err != nil {
-		c.SetErr(err)
-	} else {
-		c.SetVal(v)
-	}
-	return true
 }
 
 // argString is an argument as go-redis writes it on the wire.

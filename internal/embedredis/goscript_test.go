@@ -53,3 +53,40 @@ func TestRunInGo(t *testing.T) {
 		t.Errorf("another script: %q %v", got, err)
 	}
 }
+
+// A pipeline carrying registered scripts among other commands (requests
+// batched together) runs the scripts in Go, in order with the rest.
+func TestRunInGoInPipeline(t *testing.T) {
+	s, err := Start(Options{SaveInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const src = `return redis.call("GET", KEYS[1]) .. "-lua"`
+	ran := 0
+	s.RunInGo(src, func(db DB, keys, argv []string) (any, error) {
+		ran++
+		v, _ := db.Get(keys[0])
+		return v + "-go", nil
+	})
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	defer rdb.Close()
+	rdb.AddHook(s.Hook())
+	ctx := context.Background()
+	script := redis.NewScript(src)
+	if err := script.Load(ctx, rdb).Err(); err != nil {
+		t.Fatal(err)
+	}
+	pipe := rdb.Pipeline()
+	pipe.Set(ctx, "a", "1", 0)
+	first := script.EvalSha(ctx, pipe, []string{"a"})
+	pipe.Set(ctx, "a", "2", 0)
+	second := script.EvalSha(ctx, pipe, []string{"a"})
+	get := pipe.Get(ctx, "a")
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if first.Val() != "1-go" || second.Val() != "2-go" || get.Val() != "2" || ran != 2 {
+		t.Errorf("got %v, %v, %v after %d Go runs; want 1-go, 2-go, 2 after 2", first.Val(), second.Val(), get.Val(), ran)
+	}
+}
