@@ -318,6 +318,10 @@ func (c *Console) broadcastAction(g *gin.Context, action string, do func(f *Form
 		g.Redirect(http.StatusSeeOther, BasePath+"/broadcasts/"+j.ID)
 		return
 	}
+	if errors.Is(err, broadcast.ErrNotFound) {
+		c.NotFound(g, "没有这次群发。")
+		return
+	}
 	if err != nil && !c.broadcastFormError(g, f, err) {
 		return
 	}
