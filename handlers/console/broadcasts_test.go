@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"github.com/gdjysjyj/edubot/broadcast"
 	"github.com/gdjysjyj/edubot/content"
 	"github.com/gdjysjyj/edubot/content/store"
+	"github.com/gdjysjyj/edubot/handlers/admin"
 	"github.com/gdjysjyj/edubot/internal/wxapi"
 	"github.com/gdjysjyj/edubot/internal/wxfake"
 )
@@ -263,5 +265,108 @@ func TestBroadcastCancelProgressResults(t *testing.T) {
 	}
 	if strings.Join(actions, ",") != "pat:cancel,pat:send,pat:preview,pat:create" {
 		t.Errorf("audit of the job: %v", actions)
+	}
+}
+
+// TestEditorRefusedEveryPublisherRoute walks the console's route table:
+// an editor, logged in and with a valid CSRF token, gets the refusal page
+// on every publisher route (actions and pages), and nothing happens — no
+// job made, previewed, confirmed or cancelled, nothing sent to WeChat.
+func TestEditorRefusedEveryPublisherRoute(t *testing.T) {
+	be := newBroadcastEnv(t)
+	ctx := context.Background()
+	n := be.subscribedNotice()
+	be.subscribe(n.Tags[0], "o-sub-1")
+	// A publisher's draft, so the actions on a job have one to act on.
+	id := be.createJob(be.loggedIn("pat"), n)
+	before, err := be.svc.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := len(be.fake.Calls())
+
+	var pub []RouteRole
+	seen := map[string]bool{}
+	for _, rr := range be.c.RouteRoles() {
+		if rr.Role == admin.RolePublisher {
+			pub = append(pub, rr)
+			seen[rr.Method+" "+rr.Path] = true
+		}
+	}
+	for _, want := range []string{"GET /console/broadcasts", "POST /console/broadcasts", "GET /console/broadcasts/:id",
+		"GET /console/broadcasts/:id/progress", "POST /console/broadcasts/:id/preview",
+		"POST /console/broadcasts/:id/confirm", "POST /console/broadcasts/:id/cancel"} {
+		if !seen[want] {
+			t.Errorf("the route table does not have %s as a publisher route", want)
+		}
+	}
+
+	ann := be.loggedIn("ann")
+	tok := ann.csrf("/console/")
+	form := url.Values{"_csrf": {tok}, "notice": {n.ID}, "to": {broadcast.ChannelSubscribers},
+		"openids": {bcTester}, "sure": {"1"}}
+	for _, rr := range pub {
+		path := strings.ReplaceAll(rr.Path, ":id", id)
+		var r resp
+		if rr.Method == http.MethodGet {
+			r = ann.get(path)
+		} else {
+			r = ann.post(path, form)
+		}
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, `id="error-message"`) ||
+			!strings.Contains(r.body, "没有权限") || !strings.Contains(r.body, "「发布者」") {
+			t.Errorf("editor %s %s: %d, want 403 with the refusal page\n%.400s", rr.Method, path, r.status, r.body)
+		}
+	}
+
+	jobs, err := be.svc.List(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].ID != id {
+		t.Errorf("jobs after the editor's attempts: %d, want the publisher's one only", len(jobs))
+	}
+	after, err := be.svc.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := json.Marshal(before)
+	b2, _ := json.Marshal(after)
+	if string(b1) != string(b2) {
+		t.Errorf("the job changed:\nbefore %s\nafter  %s", b1, b2)
+	}
+	if got := be.fake.Calls(); len(got) != calls {
+		t.Errorf("WeChat was called %d more times: %+v", len(got)-calls, got[calls:])
+	}
+	if entries, _ := be.store.Audit().List(ctx, store.AuditQuery{Actor: "ann", Limit: 10}); len(entries) != 1 || entries[0].Action != "login" {
+		t.Errorf("audit of the editor: %+v, want her login only", entries)
+	}
+}
+
+// TestRouteTableIsComplete: every route behind the console's login is in
+// the route table with its role, so walking the table walks them all.
+func TestRouteTableIsComplete(t *testing.T) {
+	e := newEnv(t)
+	table := map[string]string{}
+	for _, rr := range e.c.RouteRoles() {
+		if roleRank[rr.Role] == 0 {
+			t.Errorf("%s %s: unknown role %q", rr.Method, rr.Path, rr.Role)
+		}
+		table[rr.Method+" "+rr.Path] = rr.Role
+	}
+	public := map[string]bool{"GET /console/login": true, "POST /console/login": true,
+		"GET /console/static/*file": true, "GET /console": true}
+	for _, rt := range e.router.Routes() {
+		k := rt.Method + " " + rt.Path
+		if !strings.HasPrefix(rt.Path, BasePath) || public[k] {
+			continue
+		}
+		if _, ok := table[k]; !ok {
+			t.Errorf("%s is served but not in the route table", k)
+		}
+		delete(table, k)
+	}
+	for k := range table {
+		t.Errorf("%s is in the route table but not served", k)
 	}
 }

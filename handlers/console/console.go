@@ -63,6 +63,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -140,7 +141,18 @@ type Console struct {
 	auth  *admin.Auth
 	pages map[string]*template.Template
 	nav   []Page
+	// routes is every route behind login with the role it needs, as
+	// registered; tests walk it to prove each role is enforced.
+	routes []RouteRole
 }
+
+// RouteRole is one console route and the role it needs.
+type RouteRole struct {
+	Method, Path, Role string // Path as gin has it, e.g. /console/broadcasts/:id
+}
+
+// RouteRoles lists the routes behind login, in registration order.
+func (c *Console) RouteRoles() []RouteRole { return slices.Clone(c.routes) }
 
 // Page is one entry of the console: its menu link and its routes.
 type Page struct {
@@ -171,6 +183,7 @@ type Routes struct {
 
 func (r *Routes) handle(method, path, role string, h gin.HandlerFunc) {
 	r.g.Handle(method, path, r.c.requireRole(role), h)
+	r.c.routes = append(r.c.routes, RouteRole{Method: method, Path: r.g.BasePath() + path, Role: role})
 }
 
 // GET registers a page for people with role (or greater).
