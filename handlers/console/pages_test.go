@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -264,6 +265,50 @@ func TestListFilters(t *testing.T) {
 	}
 	if got := rows("/console/content/notices?region=" + url.QueryEscape("普宁市")); got != region || region == 0 {
 		t.Errorf("region: %d rows, want %d", got, region)
+	}
+	// Tag: exactly the notices that carry it (a tag some notices have and
+	// others not), with the tag kept selected; combined with the other
+	// filters, all must hold.
+	byTag := map[string][]string{}
+	for _, n := range set.Notices {
+		for _, tg := range n.Tags {
+			byTag[tg] = append(byTag[tg], n.ID)
+		}
+	}
+	tag := ""
+	for tg, ids := range byTag {
+		if len(ids) > 1 && len(ids) < len(set.Notices) && (tag == "" || len(ids) > len(byTag[tag]) || (len(ids) == len(byTag[tag]) && tg < tag)) {
+			tag = tg
+		}
+	}
+	if tag == "" {
+		t.Fatal("no tag on some notices but not all in the sample content")
+	}
+	r := cl.get("/console/content/notices?tag=" + url.QueryEscape(tag))
+	ids := regexp.MustCompile(`<tr id="row-([^"]+)">`).FindAllStringSubmatch(r.body, -1)
+	var got []string
+	for _, m := range ids {
+		got = append(got, m[1])
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(byTag[tag]))
+	if !slices.Equal(got, want) {
+		t.Errorf("tag %s: rows %v, want %v", tag, got, want)
+	}
+	if !strings.Contains(r.body, "<option selected>"+tag+"</option>") {
+		t.Errorf("tag %s is not kept selected in the filter", tag)
+	}
+	var tagLive int
+	for _, n := range set.Notices {
+		if slices.Contains(n.Tags, tag) && !n.Expired(e.now) {
+			tagLive++
+		}
+	}
+	if got := rows("/console/content/notices?expired=no&tag=" + url.QueryEscape(tag)); got != tagLive {
+		t.Errorf("tag %s and not expired: %d rows, want %d", tag, got, tagLive)
+	}
+	if r := cl.get("/console/content/notices?tag=" + url.QueryEscape("没有这个标签")); strings.Contains(r.body, `<tr id="row-`) || !strings.Contains(r.body, `id="no-items"`) {
+		t.Error("an unknown tag lists notices")
 	}
 	if got := rows("/console/content/faqs?q=" + url.QueryEscape(set.FAQs[2].Question)); got < 1 {
 		t.Errorf("search by question: %d rows", got)
