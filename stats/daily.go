@@ -1,8 +1,9 @@
 package stats
 
 // Daily counters for the staff console, separate from Recorder: messages
-// per day by what answered them, and the questions that got no answer or
-// only a list (choices or "did you mean"), as people typed them.
+// per day by what answered them, and the questions people asked, as they
+// typed them, by what answered them (a rule, an FAQ, a notice, a list of
+// choices or "did you mean", or nothing).
 //
 // Keys (under the prefix, hash tag {stats}):
 //
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,10 +102,17 @@ func (c counted) Handle(ctx context.Context, m bot.Message) bot.Reply {
 // Wrap returns h counting every text or voice message it answers.
 func (d *Daily) Wrap(h Handler) Handler { return counted{h: h, d: d} }
 
-// Outcomes whose questions are kept as typed.
-func keepsText(outcome string) bool {
-	return outcome == bot.AnswerFallback || outcome == bot.AnswerChoices || outcome == bot.AnswerSuggest
-}
+// Outcomes whose questions are kept as typed: those without a direct
+// answer (what staff should answer next), and those answered from the
+// content (what people ask most). Dialog turns, events and out-of-scope
+// messages are not questions for the bureau's content; they are only
+// counted.
+var (
+	unansweredOutcomes = []string{bot.AnswerFallback, bot.AnswerChoices, bot.AnswerSuggest}
+	askedOutcomes      = append([]string{bot.AnswerRule, bot.AnswerFAQ, bot.AnswerNotice}, unansweredOutcomes...)
+)
+
+func keepsText(outcome string) bool { return slices.Contains(askedOutcomes, outcome) }
 
 // Count queues one answered message (events and retries are not counted).
 func (d *Daily) Count(m bot.Message, r bot.Reply) {
@@ -289,7 +298,7 @@ func (d *Daily) Days(ctx context.Context, since, until time.Time) ([]DayCount, e
 // Typed is a question as people typed it, over a period.
 type Typed struct {
 	Text    string
-	Outcome string // bot.AnswerFallback, bot.AnswerChoices or bot.AnswerSuggest
+	Outcome string // what answered it: bot.AnswerRule, AnswerFAQ, AnswerNotice, AnswerChoices, AnswerSuggest or AnswerFallback
 	Count   int64
 	Last    time.Time
 }
@@ -298,12 +307,24 @@ type Typed struct {
 // bot.AnswerChoices or bot.AnswerSuggest; "" all three) from since to
 // until, as typed, most asked first.
 func (d *Daily) Typed(ctx context.Context, since, until time.Time, outcome string, limit int) ([]Typed, error) {
-	if err := d.Flush(ctx); err != nil {
-		return nil, err
-	}
-	outcomes := []string{bot.AnswerFallback, bot.AnswerChoices, bot.AnswerSuggest}
+	outcomes := unansweredOutcomes
 	if outcome != "" {
 		outcomes = []string{outcome}
+	}
+	return d.typed(ctx, since, until, outcomes, limit)
+}
+
+// Asked returns every question people asked from since to until, as
+// typed, whatever answered it: one entry per text and outcome, most asked
+// first. (Days recorded before answered questions were kept have their
+// unanswered ones only.)
+func (d *Daily) Asked(ctx context.Context, since, until time.Time, limit int) ([]Typed, error) {
+	return d.typed(ctx, since, until, askedOutcomes, limit)
+}
+
+func (d *Daily) typed(ctx context.Context, since, until time.Time, outcomes []string, limit int) ([]Typed, error) {
+	if err := d.Flush(ctx); err != nil {
+		return nil, err
 	}
 	days := d.dayList(since, until)
 	type pair struct {

@@ -2,6 +2,8 @@ package stats
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +56,22 @@ func TestDailyCountsByOutcomeAndKeepsQuestionsAsTyped(t *testing.T) {
 	if len(typed) != 2 || typed[0].Text != "驾校 怎么报名" || typed[0].Count != 3 || typed[0].Outcome != bot.AnswerFallback ||
 		typed[1].Text != "中考那个啥时候" || typed[1].Outcome != bot.AnswerSuggest {
 		t.Fatalf("typed: %+v", typed)
+	}
+	// Every question, answered or not (not the event), for the home's top
+	// questions; Typed above stays the unanswered ones.
+	asked, err := d.Asked(ctx, now.AddDate(0, 0, -2), now, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range asked {
+		got = append(got, fmt.Sprintf("%s/%s/%d", a.Text, a.Outcome, a.Count))
+	}
+	if want := "驾校 怎么报名/fallback/3 中考那个啥时候/suggest/1 开学时间/faq/1 电话/rule/1"; strings.Join(got, " ") != want {
+		t.Fatalf("asked: %q, want %q", got, want)
+	}
+	if today, _ := d.Asked(ctx, now, now, 10); len(today) != 1 || today[0].Text != "电话" {
+		t.Fatalf("asked on 2026-11-23 only: %+v", today)
 	}
 	if ttl := rdb.TTL(ctx, prefix+"{stats}:day:20261122").Val(); ttl <= 0 {
 		t.Errorf("day key without TTL: %v", ttl)

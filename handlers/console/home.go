@@ -21,16 +21,20 @@ func init() {
 }
 
 type homeData struct {
-	Today      stats.DayCount
-	Answered   int64
-	Choices    int64
-	Fallback   int64
-	Other      int64
-	HasDaily   bool
-	Chart      chart
-	TopItems   []topItem
-	Unanswered []questionGroup
-	Days       int // period of the top lists
+	Today    stats.DayCount
+	Answered int64
+	Choices  int64
+	Fallback int64
+	Other    int64
+	HasDaily bool
+	Chart    chart
+	// TopQuestions are today's most asked questions as typed; TopItems the
+	// content that answered most, and Unanswered the questions without a
+	// direct answer, over the last Days days.
+	TopQuestions []questionGroup
+	TopItems     []topItem
+	Unanswered   []questionGroup
+	Days         int
 }
 
 type topItem struct {
@@ -90,6 +94,12 @@ func (c *Console) home(g *gin.Context) {
 		}
 		d.Chart = drawChart(days)
 	}
+	asked, err := c.topQuestions(ctx, now, now, 10)
+	if err != nil {
+		c.Fail(g, err)
+		return
+	}
+	d.TopQuestions = asked
 	top, err := c.topItems(ctx, now.AddDate(0, 0, -(d.Days-1)), now, 10)
 	if err != nil {
 		c.Fail(g, err)
@@ -108,7 +118,8 @@ func (c *Console) home(g *gin.Context) {
 	c.Render(g, http.StatusOK, "home", d, nil)
 }
 
-// topItems is the content answered most often in the period.
+// topItems is the content answered most often in the period; content
+// only offered in lists, never answered with, is not listed.
 func (c *Console) topItems(ctx context.Context, since, until time.Time, n int) ([]topItem, error) {
 	hits, err := c.Stats.Hits(ctx, since, until)
 	if err != nil {
@@ -126,6 +137,9 @@ func (c *Console) topItems(ctx context.Context, since, until time.Time, n int) (
 	}
 	var out []topItem
 	for _, t := range acc {
+		if t.Count <= 0 {
+			continue
+		}
 		t.Kind, t.Title = c.describe(t.ID)
 		out = append(out, *t)
 	}
