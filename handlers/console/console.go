@@ -14,7 +14,7 @@
 //			Nav: "留言", Path: "/notes", Role: admin.RoleEditor, Order: 50, // menu entry ("" Nav = none)
 //			Mount: func(c *Console, r *Routes) {
 //				r.GET("/notes", admin.RoleEditor, c.notesList)
-//				r.POST("/notes/:id/reply", admin.RolePublisher, c.noteReply)
+//				r.POST("/notes/:id/reply", admin.RoleEditor, c.noteReply)
 //			},
 //		})
 //	}
