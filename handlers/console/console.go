@@ -78,6 +78,7 @@ import (
 	"github.com/gdjysjyj/edubot/content/search"
 	"github.com/gdjysjyj/edubot/content/store"
 	"github.com/gdjysjyj/edubot/handlers/admin"
+	securehdr "github.com/gdjysjyj/edubot/handlers/secure"
 	"github.com/gdjysjyj/edubot/stats"
 )
 
@@ -265,13 +266,20 @@ func Register(r *gin.Engine, d Deps) (*Console, error) {
 	for _, p := range all {
 		p.Mount(c, routes)
 	}
-	// An unknown console address gets the console's own 404 page, not
+	// An unknown console address gets the console's own 404 page, and an
+	// unknown admin API address a JSON error like the API's others, not
 	// gin's plain text; other paths keep gin's default. (The engine has
 	// one NoRoute: nothing else sets it.)
 	r.NoRoute(func(g *gin.Context) {
-		if p := g.Request.URL.Path; p == BasePath || strings.HasPrefix(p, BasePath+"/") {
+		p := g.Request.URL.Path
+		if p == BasePath || strings.HasPrefix(p, BasePath+"/") {
 			c.secureHeaders(g)
 			c.NotFound(g, "没有这个页面。请从菜单进入，或回到首页。")
+			return
+		}
+		if p == admin.BasePath || strings.HasPrefix(p, admin.BasePath+"/") {
+			securehdr.Headers(securehdr.CSPAPI)(g)
+			g.AbortWithStatusJSON(http.StatusNotFound, gin.H{"error": "no such admin API route: " + g.Request.Method + " " + p})
 			return
 		}
 		g.String(http.StatusNotFound, "404 page not found")

@@ -475,4 +475,13 @@ func TestConsoleNotFoundPage(t *testing.T) {
 	if r := e.client().get("/elsewhere"); r.status != http.StatusNotFound || strings.Contains(r.body, "console.css") {
 		t.Errorf("a path outside the console: %d %.100s", r.status, r.body)
 	}
+	// An unknown admin API address answers in the API's JSON.
+	r := e.client().get("/admin/api/no-such-route")
+	if r.status != http.StatusNotFound || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") ||
+		!strings.Contains(r.body, `"error":"no such admin API route: GET /admin/api/no-such-route"`) {
+		t.Errorf("unknown admin API route: %d %s %.200s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	if r.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("unknown admin API route without the security headers: %v", r.header)
+	}
 }
