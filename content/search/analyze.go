@@ -5,7 +5,6 @@ package search
 
 import (
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -293,15 +292,8 @@ func questionPart(norm string) string {
 	return strings.Join(asks, " ")
 }
 
-// spokenGradeRe: a short grade after a verb of schooling (读小一, 升小三).
-var spokenGradeRe = regexp.MustCompile(`(读|上|升|入|念)小([1-6一二三四五六])`)
-
-// dayRe: a day of a month as people write it (6月7号, 6月7 日, 六月七号
-// after normalisation keeps Chinese digits): 号 is 日.
-var dayRe = regexp.MustCompile(`(\d{1,2})\s?月\s?(\d{1,2})\s?(号|日)`)
-
-// dateRe: a month, with its year and day when given, in normalised text.
-var dateRe = regexp.MustCompile(`(?:(\d{4})\s?年\s?)?(\d{1,2})\s?月(?:份)?(?:\s?(\d{1,2})\s?[日号])?`)
+// spokenGradeWords: a short grade after a verb of schooling (读小一, 升小三).
+var spokenGradeWords = newWordSet(`(读|上|升|入|念)小([1-6一二三四五六])`)
 
 // datesIn lists the months and days (1月, 6月7日) a text names, each also
 // with its year when the text gives one (2026年1月): as keys to compare a
@@ -311,7 +303,7 @@ func datesIn(norm string) []string {
 		return nil
 	}
 	var out []string
-	for _, m := range dateRe.FindAllStringSubmatch(norm, 8) {
+	for _, m := range datesOf(norm, 8) {
 		if i := strings.Index(norm, m[0]); i > 0 && m[1] == "" && norm[i-1] >= '0' && norm[i-1] <= '9' {
 			continue // 1月 inside 11月
 		}
@@ -341,15 +333,59 @@ func (e *Engine) readSpoken(norm string) string {
 		norm = e.dialect.Replace(norm)
 	}
 	if strings.Contains(norm, "小") {
-		norm = spokenGradeRe.ReplaceAllStringFunc(norm, func(m string) string {
-			p := spokenGradeRe.FindStringSubmatch(m)
-			return p[1] + numCN[p[2]] + "年级"
+		norm = spokenGradeWords.replaceAllFunc(norm, func(m string) string {
+			verb := firstRune(m)
+			return verb + numCN[m[len(verb)+len("小"):]] + "年级"
 		})
 	}
 	if strings.Contains(norm, "月") {
-		norm = dayRe.ReplaceAllString(norm, "${1}月${2}日")
+		norm = writtenDays(norm)
 	}
 	return norm
+}
+
+// writtenDays writes the days of months as content does (6月7号, 6月7 日,
+// 6 月 7号 → 6月7日): what the regexp (\d{1,2})\s?月\s?(\d{1,2})\s?(号|日)
+// matched, replaced with ${1}月${2}日.
+func writtenDays(s string) string {
+	var b strings.Builder
+	pos := 0
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			continue
+		}
+		m, d, e := dayAt(s, i)
+		if e < 0 {
+			continue
+		}
+		b.WriteString(s[pos:i])
+		b.WriteString(m + "月" + d + "日")
+		pos, i = e, e-1
+	}
+	if pos == 0 {
+		return s
+	}
+	b.WriteString(s[pos:])
+	return b.String()
+}
+
+// datesOf returns up to n dates as the regexp
+// (?:(\d{4})\s?年\s?)?(\d{1,2})\s?月(?:份)?(?:\s?(\d{1,2})\s?[日号])?
+// found them (FindAllStringSubmatch): the whole match, year, month, day.
+func datesOf(s string, n int) [][4]string {
+	var out [][4]string
+	for i := 0; i < len(s) && len(out) < n; i++ {
+		if !isDigit(s[i]) {
+			continue
+		}
+		y, m, d, e := dateAt(s, i)
+		if e < 0 {
+			continue
+		}
+		out = append(out, [4]string{s[i:e], y, m, d})
+		i = e - 1
+	}
+	return out
 }
 
 // followWords carry no topic in a follow-up: 那惠来呢, 换成初一的话.

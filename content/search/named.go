@@ -1,7 +1,6 @@
 package search
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/gdjysjyj/edubot/content"
@@ -11,10 +10,26 @@ import (
 // answered by content that names that school, not by a general answer that
 // happens to share its other words (录取分数线 of the art-specialty FAQ).
 
-// schoolSuffixRe matches a school word that, after a place's short name,
-// makes the name of one school: 绵阳中学, 普宁二中, 四川大学. (小学, 学校
-// and 幼儿园 after a place mean that place's schools in general.)
-var schoolSuffixRe = regexp.MustCompile(`^(中学|大学|附中|[一二三四五六七八九十0-9]+中)$`)
+// isSchoolSuffix reports whether t is a school word that, after a place's
+// short name, makes the name of one school: 绵阳中学, 普宁二中, 四川大学.
+// (小学, 学校 and 幼儿园 after a place mean that place's schools in
+// general.) The regexp ^(中学|大学|附中|[一二三四五六七八九十0-9]+中)$.
+func isSchoolSuffix(t string) bool {
+	switch t {
+	case "中学", "大学", "附中":
+		return true
+	}
+	num, ok := strings.CutSuffix(t, "中")
+	if !ok || num == "" {
+		return false
+	}
+	for _, r := range num {
+		if !strings.ContainsRune("一二三四五六七八九十0123456789", r) {
+			return false
+		}
+	}
+	return true
+}
 
 // schoolWords find a school word anywhere: a cheap test before segmenting.
 var schoolWords = newWordSet(`中学|大学|附中|[一二三四五六七八九十0-9]中`)
@@ -35,7 +50,7 @@ func (e *Engine) schoolsIn(norm string) []string {
 					out = append(out, t)
 				}
 			}
-			if i == 0 || !schoolSuffixRe.MatchString(t) {
+			if i == 0 || !isSchoolSuffix(t) {
 				continue
 			}
 			if p := toks[i-1]; e.regions.isShortName(p) {

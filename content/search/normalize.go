@@ -2,7 +2,6 @@ package search
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"unicode"
@@ -142,17 +141,14 @@ func cleanPunct(s string) string {
 
 var cnDigit = map[rune]byte{'〇': '0', '零': '0', 'o': '0', '一': '1', '二': '2', '三': '3', '四': '4', '五': '5', '六': '6', '七': '7', '八': '8', '九': '9'}
 
-// yearRe finds years written in Chinese digits: 二〇二六, 二零二六年.
-var yearRe = regexp.MustCompile(`[〇零一二三四五六七八九]{4}`)
-
 // chineseYears turns four Chinese digits that form a plausible year into
 // Arabic digits (二〇二六 → 2026); other runs such as 一二三四 stay.
 func chineseYears(s string) string {
-	// Years start 二〇/二零 or 一九; anything else is not worth the regexp.
+	// Years start 二〇/二零 or 一九; anything else is not worth the scan.
 	if !strings.Contains(s, "二〇") && !strings.Contains(s, "二零") && !strings.Contains(s, "一九") {
 		return s
 	}
-	return yearRe.ReplaceAllStringFunc(s, func(m string) string {
+	return chineseYearRuns(s, func(m string) string {
 		var d []byte
 		for _, r := range m {
 			d = append(d, cnDigit[r])
@@ -170,11 +166,11 @@ var (
 	juniorOf = map[string]string{"七": "一", "八": "二", "九": "三"}
 
 	// Order matters: the longer, more specific forms first.
-	gradeMiddleRe   = regexp.MustCompile(`(初中|高中)([1-3一二三])年级|(初|高)([1-3])`)
-	gradeNumRe      = regexp.MustCompile(`(小学)?([1-9一二三四五六七八九])\s?年级`)
-	shortGradeHint  = regexp.MustCompile(`小[1-6一二三四五六]`)
-	shortMiddleHint = regexp.MustCompile(`[初高][1-3]`)
-	gradeShortRe    = regexp.MustCompile(`小([1-6一二三四五六])(年级|学生|新生|的|孩子|$|\s)`)
+	gradeMiddleWords = newWordSet(`(初中|高中)([1-3一二三])年级|(初|高)([1-3])`)
+	gradeNumWords    = newWordSet(`(小学)?([1-9一二三四五六七八九])\s?年级`)
+	shortGradeHint   = newWordSet(`小[1-6一二三四五六]`)
+	shortMiddleHint  = newWordSet(`[初高][1-3]`)
+	gradeShortWords  = newWordSet(`小([1-6一二三四五六])(年级|学生|新生|的|孩子|$|\s)`)
 )
 
 // canonicalGrades rewrites grade names to one form: 一年级…六年级 for
@@ -187,34 +183,28 @@ func canonicalGrades(s string) string {
 	s = strings.ReplaceAll(s, "小升初", "小升初 初一")
 	s = strings.ReplaceAll(s, "幼升小", "幼升小 一年级")
 	hasGrade := strings.Contains(s, "年级")
-	if (hasGrade && (strings.Contains(s, "初中") || strings.Contains(s, "高中"))) || shortMiddleHint.MatchString(s) {
-		s = gradeMiddleRe.ReplaceAllStringFunc(s, func(m string) string {
-			p := gradeMiddleRe.FindStringSubmatch(m)
-			level, num := p[1], p[2]
-			if level == "" {
-				level, num = p[3], p[4]
-			}
-			pre := "初"
-			if strings.HasPrefix(level, "高") {
-				pre = "高"
-			}
+	if (hasGrade && (strings.Contains(s, "初中") || strings.Contains(s, "高中"))) || shortMiddleHint.match(s) {
+		s = gradeMiddleWords.replaceAllFunc(s, func(m string) string {
+			// 初中2年级, 高中三年级, 初2: 初 or 高, then the number.
+			pre := firstRune(m)
+			num := firstRune(strings.TrimPrefix(m[len(pre):], "中"))
 			return pre + numCN[num]
 		})
 	}
 	if hasGrade {
-		s = gradeNumRe.ReplaceAllStringFunc(s, func(m string) string {
-			p := gradeNumRe.FindStringSubmatch(m)
-			d := numCN[p[2]]
+		s = gradeNumWords.replaceAllFunc(s, func(m string) string {
+			d := numCN[firstRune(strings.TrimPrefix(m, "小学"))]
 			if j, ok := juniorOf[d]; ok {
 				return "初" + j
 			}
 			return d + "年级"
 		})
 	}
-	if strings.Contains(s, "小") && shortGradeHint.MatchString(s) {
-		s = gradeShortRe.ReplaceAllStringFunc(s, func(m string) string {
-			p := gradeShortRe.FindStringSubmatch(m)
-			return numCN[p[1]] + "年级" + p[2]
+	if strings.Contains(s, "小") && shortGradeHint.match(s) {
+		s = gradeShortWords.replaceAllFunc(s, func(m string) string {
+			// 小 and the number, then what follows it (年级, 的…).
+			num := firstRune(m[len("小"):])
+			return numCN[num] + "年级" + m[len("小")+len(num):]
 		})
 	}
 	return s

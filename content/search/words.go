@@ -435,6 +435,12 @@ func (w *wordSet) findAll(s string, n int) []string {
 // ReplaceAllLiteralString; the same as ReplaceAllString for a repl
 // without $).
 func (w *wordSet) replaceAll(s, repl string) string {
+	return w.replaceAllFunc(s, func(string) string { return repl })
+}
+
+// replaceAllFunc replaces every match m with f(m) (regexp
+// ReplaceAllStringFunc).
+func (w *wordSet) replaceAllFunc(s string, f func(string) string) string {
 	i, e := w.index(s, 0)
 	if i < 0 {
 		return s
@@ -444,9 +450,160 @@ func (w *wordSet) replaceAll(s, repl string) string {
 	pos := 0
 	for i >= 0 {
 		b.WriteString(s[pos:i])
-		b.WriteString(repl)
+		b.WriteString(f(s[i:e]))
 		pos = e
 		i, e = w.index(s, pos)
+	}
+	b.WriteString(s[pos:])
+	return b.String()
+}
+
+// firstRune is s's first character (its first byte when that is none).
+func firstRune(s string) string {
+	_, n := utf8.DecodeRuneInString(s)
+	return s[:n]
+}
+
+// spaceLen is 1 when s has a \s (ASCII space) at i, else 0: the greedy
+// first choice of \s?.
+func spaceLen(s string, i int) int {
+	if i < len(s) && isSpaceByte(s[i]) {
+		return 1
+	}
+	return 0
+}
+
+// digitsAt reports whether s has n ASCII digits at i.
+func digitsAt(s string, i, n int) bool {
+	if i+n > len(s) {
+		return false
+	}
+	for k := i; k < i+n; k++ {
+		if !isDigit(s[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// dayAt matches (\d{1,2})\s?月\s?(\d{1,2})\s?(号|日) at i, trying the
+// choices in the regexp's order: month, day and end, end < 0 if none.
+func dayAt(s string, i int) (month, day string, end int) {
+	for n1 := 2; n1 >= 1; n1-- {
+		if !digitsAt(s, i, n1) {
+			continue
+		}
+		for a := spaceLen(s, i+n1); a >= 0; a-- {
+			j := i + n1 + a
+			if !strings.HasPrefix(s[j:], "月") {
+				continue
+			}
+			j += len("月")
+			for b := spaceLen(s, j); b >= 0; b-- {
+				if d, e := dayNumAt(s, j+b); e >= 0 {
+					return s[i : i+n1], d, e
+				}
+			}
+		}
+	}
+	return "", "", -1
+}
+
+// dayNumAt matches (\d{1,2})\s?[号日] at i: the day and the end, -1 if
+// none.
+func dayNumAt(s string, i int) (string, int) {
+	for n := 2; n >= 1; n-- {
+		if !digitsAt(s, i, n) {
+			continue
+		}
+		for a := spaceLen(s, i+n); a >= 0; a-- {
+			j := i + n + a
+			if strings.HasPrefix(s[j:], "号") || strings.HasPrefix(s[j:], "日") {
+				return s[i : i+n], j + len("日")
+			}
+		}
+	}
+	return "", -1
+}
+
+// dateAt matches (?:(\d{4})\s?年\s?)?(\d{1,2})\s?月(?:份)?(?:\s?(\d{1,2})\s?[日号])?
+// at i as the regexp does: year and day "" when not given, end < 0 if
+// no match.
+func dateAt(s string, i int) (year, month, day string, end int) {
+	if digitsAt(s, i, 4) {
+		for a := spaceLen(s, i+4); a >= 0; a-- {
+			j := i + 4 + a
+			if !strings.HasPrefix(s[j:], "年") {
+				continue
+			}
+			j += len("年")
+			for b := spaceLen(s, j); b >= 0; b-- {
+				if m, d, e := monthAt(s, j+b); e >= 0 {
+					return s[i : i+4], m, d, e
+				}
+			}
+		}
+	}
+	m, d, e := monthAt(s, i)
+	return "", m, d, e
+}
+
+// monthAt matches (\d{1,2})\s?月(?:份)?(?:\s?(\d{1,2})\s?[日号])? at i.
+// What follows 月 is optional: the first way to reach 月 is the match,
+// with 份 and the day when they are there.
+func monthAt(s string, i int) (month, day string, end int) {
+	for n := 2; n >= 1; n-- {
+		if !digitsAt(s, i, n) {
+			continue
+		}
+		for a := spaceLen(s, i+n); a >= 0; a-- {
+			j := i + n + a
+			if !strings.HasPrefix(s[j:], "月") {
+				continue
+			}
+			j += len("月")
+			if strings.HasPrefix(s[j:], "份") {
+				j += len("份")
+			}
+			for b := spaceLen(s, j); b >= 0; b-- {
+				if d, e := dayNumAt(s, j+b); e >= 0 {
+					return s[i : i+n], d, e
+				}
+			}
+			return s[i : i+n], "", j
+		}
+	}
+	return "", "", -1
+}
+
+// chineseYearRuns calls f with each run of four Chinese digits
+// ([〇零一二三四五六七八九]{4}: leftmost, not overlapping) and puts what f
+// returns in its place.
+func chineseYearRuns(s string, f func(string) string) string {
+	isDigitCN := func(r rune) bool { return strings.ContainsRune("〇零一二三四五六七八九", r) }
+	var b strings.Builder
+	pos := 0
+	for i := 0; i < len(s); {
+		j, n := i, 0
+		for n < 4 {
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if j >= len(s) || !isDigitCN(r) {
+				break
+			}
+			j += size
+			n++
+		}
+		if n < 4 {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			continue
+		}
+		b.WriteString(s[pos:i])
+		b.WriteString(f(s[i:j]))
+		pos, i = j, j
+	}
+	if pos == 0 {
+		return s
 	}
 	b.WriteString(s[pos:])
 	return b.String()

@@ -48,6 +48,12 @@ var wordSetOracles = []struct {
 	{"next", nextWords, regexp.MustCompile(`下学期|下个学期|下一学期|新学期`)},
 	{"recent", recentWords, regexp.MustCompile(`今天|今日|这周|本周|这星期|这个星期|这礼拜|这个礼拜|这个月|本月|这几天`)},
 	{"schoolWord", schoolWords, regexp.MustCompile(`中学|大学|附中|[一二三四五六七八九十0-9]中`)},
+	{"gradeMiddle", gradeMiddleWords, regexp.MustCompile(`(初中|高中)([1-3一二三])年级|(初|高)([1-3])`)},
+	{"gradeNum", gradeNumWords, regexp.MustCompile(`(小学)?([1-9一二三四五六七八九])\s?年级`)},
+	{"shortGradeHint", shortGradeHint, regexp.MustCompile(`小[1-6一二三四五六]`)},
+	{"shortMiddleHint", shortMiddleHint, regexp.MustCompile(`[初高][1-3]`)},
+	{"gradeShort", gradeShortWords, regexp.MustCompile(`小([1-6一二三四五六])(年级|学生|新生|的|孩子|$|\s)`)},
+	{"spokenGrade", spokenGradeWords, regexp.MustCompile(`(读|上|升|入|念)小([1-6一二三四五六])`)},
 	{"level", levelWords, regexp.MustCompile(`幼升小|小升初|中小学|中小幼|义务教育|幼儿园|学前教育|学前|托育|入园|` +
 		`小学|一年级|二年级|三年级|四年级|五年级|六年级|` +
 		`初中|初一|初二|初三|` +
@@ -281,5 +287,151 @@ func TestScannersMatchTheirRegexps(t *testing.T) {
 	}
 	if roles < len(texts)/10 || personals < len(texts)/50 {
 		t.Errorf("%d of %d texts state a role, %d are personal: the test proves little", roles, len(texts), personals)
+	}
+}
+
+// The old grade, year and day rewriting, with the regexps, as oracles.
+var (
+	oldYearRe          = regexp.MustCompile(`[〇零一二三四五六七八九]{4}`)
+	oldGradeMiddleRe   = regexp.MustCompile(`(初中|高中)([1-3一二三])年级|(初|高)([1-3])`)
+	oldGradeNumRe      = regexp.MustCompile(`(小学)?([1-9一二三四五六七八九])\s?年级`)
+	oldShortGradeHint  = regexp.MustCompile(`小[1-6一二三四五六]`)
+	oldShortMiddleHint = regexp.MustCompile(`[初高][1-3]`)
+	oldGradeShortRe    = regexp.MustCompile(`小([1-6一二三四五六])(年级|学生|新生|的|孩子|$|\s)`)
+	oldSpokenGradeRe   = regexp.MustCompile(`(读|上|升|入|念)小([1-6一二三四五六])`)
+	oldDayRe           = regexp.MustCompile(`(\d{1,2})\s?月\s?(\d{1,2})\s?(号|日)`)
+	oldDateRe          = regexp.MustCompile(`(?:(\d{4})\s?年\s?)?(\d{1,2})\s?月(?:份)?(?:\s?(\d{1,2})\s?[日号])?`)
+	oldSchoolSuffixRe  = regexp.MustCompile(`^(中学|大学|附中|[一二三四五六七八九十0-9]+中)$`)
+)
+
+func oldChineseYears(s string) string {
+	if !strings.Contains(s, "二〇") && !strings.Contains(s, "二零") && !strings.Contains(s, "一九") {
+		return s
+	}
+	return oldYearRe.ReplaceAllStringFunc(s, func(m string) string {
+		var d []byte
+		for _, r := range m {
+			d = append(d, cnDigit[r])
+		}
+		if (d[0] == '1' && d[1] == '9') || (d[0] == '2' && d[1] == '0') {
+			return string(d)
+		}
+		return m
+	})
+}
+
+func oldCanonicalGrades(s string) string {
+	if !strings.ContainsAny(s, "年级初高小") {
+		return s
+	}
+	s = strings.ReplaceAll(s, "小升初", "小升初 初一")
+	s = strings.ReplaceAll(s, "幼升小", "幼升小 一年级")
+	hasGrade := strings.Contains(s, "年级")
+	if (hasGrade && (strings.Contains(s, "初中") || strings.Contains(s, "高中"))) || oldShortMiddleHint.MatchString(s) {
+		s = oldGradeMiddleRe.ReplaceAllStringFunc(s, func(m string) string {
+			p := oldGradeMiddleRe.FindStringSubmatch(m)
+			level, num := p[1], p[2]
+			if level == "" {
+				level, num = p[3], p[4]
+			}
+			pre := "初"
+			if strings.HasPrefix(level, "高") {
+				pre = "高"
+			}
+			return pre + numCN[num]
+		})
+	}
+	if hasGrade {
+		s = oldGradeNumRe.ReplaceAllStringFunc(s, func(m string) string {
+			p := oldGradeNumRe.FindStringSubmatch(m)
+			d := numCN[p[2]]
+			if j, ok := juniorOf[d]; ok {
+				return "初" + j
+			}
+			return d + "年级"
+		})
+	}
+	if strings.Contains(s, "小") && oldShortGradeHint.MatchString(s) {
+		s = oldGradeShortRe.ReplaceAllStringFunc(s, func(m string) string {
+			p := oldGradeShortRe.FindStringSubmatch(m)
+			return numCN[p[1]] + "年级" + p[2]
+		})
+	}
+	return s
+}
+
+func oldReadSpoken(norm string) string {
+	if strings.Contains(norm, "小") {
+		norm = oldSpokenGradeRe.ReplaceAllStringFunc(norm, func(m string) string {
+			p := oldSpokenGradeRe.FindStringSubmatch(m)
+			return p[1] + numCN[p[2]] + "年级"
+		})
+	}
+	if strings.Contains(norm, "月") {
+		norm = oldDayRe.ReplaceAllString(norm, "${1}月${2}日")
+	}
+	return norm
+}
+
+// Grades, Chinese years, days and dates are rewritten and read as the
+// regexps did.
+func TestRewritesMatchTheirRegexps(t *testing.T) {
+	pieces := strings.Fields("初中 高中 初 高 小学 小 年级 1 2 3 7 9 12 31 0 一 二 三 六 七 九 十 〇 零 学生 新生 的 孩子 读 上 升 念 小升初 幼升小 " +
+		"2026 二〇二六 一九九九 二零 年 月 份 号 日 中 中学 大学 附中 a")
+	pieces = append(pieces, " ", " ", "\t", "\n", "\xff")
+	e := &Engine{}
+	datePieces := []string{"2026", "1999", "年", "1", "12", "123", "7", "31", "0", "月", "份", "号", "日", " ", "  ", "a", "六"}
+	r := rand.New(rand.NewPCG(9, 10))
+	changed, dated := 0, 0
+	texts := []string{"2026年 1月", "2026 年 1 月 2 号", "6月7号8月9号", "6月7日8月9日", "1月份2号", "12月份 3 号", "123月4号", "6月45号",
+		"6 月 7 号", "2026年13月1日", "02026年1月", "2026年1月份", "读小1 小2的 小三", "初中2年级 高3 初4", "小学5 年级 9年级"}
+	for i := range 100000 {
+		p := pieces
+		if i%2 == 1 {
+			p = datePieces
+		}
+		texts = append(texts, genText(r, p))
+	}
+	for _, s := range texts {
+		if got, want := chineseYears(s), oldChineseYears(s); got != want {
+			t.Fatalf("chineseYears(%q) = %q, regexp %q", s, got, want)
+		}
+		if got, want := chineseYearRuns(s, func(m string) string { return "<" + m + ">" }), oldYearRe.ReplaceAllStringFunc(s, func(m string) string { return "<" + m + ">" }); got != want {
+			t.Fatalf("chineseYearRuns(%q) = %q, regexp %q", s, got, want)
+		}
+		got, want := canonicalGrades(s), oldCanonicalGrades(s)
+		if got != want {
+			t.Fatalf("canonicalGrades(%q) = %q, regexp %q", s, got, want)
+		}
+		if got != s {
+			changed++
+		}
+		if got, want := e.readSpoken(s), oldReadSpoken(s); got != want {
+			t.Fatalf("readSpoken(%q) = %q, regexp %q", s, got, want)
+		}
+		var gotDates [][]string
+		for _, m := range datesOf(s, 8) {
+			gotDates = append(gotDates, m[:])
+		}
+		wantDates := oldDateRe.FindAllStringSubmatch(s, 8)
+		if !slices.EqualFunc(gotDates, wantDates, slices.Equal) {
+			t.Fatalf("datesOf(%q) = %q, regexp %q", s, gotDates, wantDates)
+		}
+		if len(wantDates) > 0 {
+			dated++
+		}
+		for _, w := range []string{s, strings.TrimSpace(s)} {
+			if got, want := isSchoolSuffix(w), oldSchoolSuffixRe.MatchString(w); got != want {
+				t.Fatalf("isSchoolSuffix(%q) = %v, regexp %v", w, got, want)
+			}
+		}
+	}
+	for _, w := range []string{"中学", "二中", "十二中", "12中", "中", "a中", "二中学", "大学 "} {
+		if got, want := isSchoolSuffix(w), oldSchoolSuffixRe.MatchString(w); got != want {
+			t.Fatalf("isSchoolSuffix(%q) = %v, regexp %v", w, got, want)
+		}
+	}
+	if changed < 5000 || dated < 3000 {
+		t.Errorf("%d texts changed, %d dated: the test proves little", changed, dated)
 	}
 }
