@@ -2,6 +2,7 @@ package search
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/mozillazg/go-pinyin"
 )
@@ -15,8 +16,12 @@ type pinyinIndex struct {
 	syllables map[string]bool
 	// cache of each character's reading: go-pinyin formats with regexps.
 	// Written only under the engine's write lock (index updates); queries
-	// read it under the read lock, so misses there go uncached.
+	// read it under the read lock: their misses go to queried.
 	cache map[rune]string
+	// queried caches the readings of characters met only in questions
+	// (rune → string): without it each such character costs a regexp
+	// pass in go-pinyin on every message. Bounded by the Han characters.
+	queried sync.Map
 }
 
 func newPinyinIndex() *pinyinIndex {
@@ -33,12 +38,19 @@ func (p *pinyinIndex) key(s string, store bool) string {
 			return ""
 		}
 		py, ok := p.cache[r]
+		if !ok && !store {
+			if v, found := p.queried.Load(r); found {
+				py, ok = v.(string), true
+			}
+		}
 		if !ok {
 			if all := pinyin.SinglePinyin(r, p.args); len(all) > 0 {
 				py = all[0]
 			}
 			if store {
 				p.cache[r] = py
+			} else {
+				p.queried.Store(r, py)
 			}
 		}
 		if py == "" {
