@@ -40,12 +40,21 @@ type report struct {
 	messages, answered, over5s, non200, lost, doubled, retries atomic.Int64
 	mu                                                         sync.Mutex
 	lat                                                        []time.Duration
+	// redelivered: for each retry answered, from the first delivery's
+	// start to the retry's answer (to tell retries made while Redis was
+	// in trouble from the others).
+	redelivered []span
 }
+
+type span struct{ from, to time.Time }
 
 // runLoad sends until ctx ends; each message comes from a new user (its
 // keys land on any master) and every fourth is delivered a second time
 // after its answer, as WeChat does when a reply was lost on the way: the
-// second delivery must get the same answer.
+// second delivery must get the same answer, and be answered from the
+// stored reply, not handled again (check compares the bot's count of
+// de-duplicated retries with the retries sent: the replies are the same
+// text either way, so only the count shows a retry handled twice).
 func runLoad(ctx context.Context, t *testing.T, base string, rep *report) {
 	p := peer()
 	var seq atomic.Int64
@@ -60,6 +69,7 @@ func runLoad(ctx context.Context, t *testing.T, base string, rep *report) {
 				n := seq.Add(1)
 				msg := wechat.TextMessage("gh_edubot", fmt.Sprintf("fo-%d-%d", run, n), questions[n%int64(len(questions))], run+n, time.Now())
 				rep.messages.Add(1)
+				t0 := time.Now()
 				first, ok := send(p, base, msg, rep)
 				if !ok {
 					rep.lost.Add(1)
@@ -71,6 +81,11 @@ func runLoad(ctx context.Context, t *testing.T, base string, rep *report) {
 					again, ok := send(p, base, msg, rep)
 					if ok && text(again.reply) != text(first.reply) {
 						rep.doubled.Add(1)
+					}
+					if ok {
+						rep.mu.Lock()
+						rep.redelivered = append(rep.redelivered, span{t0, time.Now()})
+						rep.mu.Unlock()
 					}
 				}
 				time.Sleep(5 * time.Millisecond) // steady, not flat out: Redis and edubot share 2 cores with the load
@@ -101,25 +116,52 @@ func send(p *wechat.Peer, base string, msg wechat.Outgoing, rep *report) (delive
 	return delivery{}, false
 }
 
-// degradedWatch polls the replies the bot gave without Redis and notes
-// when the last one happened.
+// degradedWatch polls the replies the bot gave without Redis: when the
+// last one happened, and every poll interval that had one (Redis in
+// trouble for some users). It also keeps the count of de-duplicated
+// retries at the start.
 type degradedWatch struct {
+	addr        string
+	dedupStart  float64
+	mu          sync.Mutex
 	start, last float64
 	lastAt      time.Time
+	trouble     []span
+	stopped     chan struct{}
 }
 
 func watchDegraded(ctx context.Context, t *testing.T, addr string) *degradedWatch {
-	w := &degradedWatch{start: metric(t, addr, "edubot_replies_degraded_total")}
+	w := &degradedWatch{addr: addr, start: metric(t, addr, "edubot_replies_degraded_total"),
+		dedupStart: metric(t, addr, "edubot_retries_deduplicated_total"), stopped: make(chan struct{})}
 	w.last = w.start
 	go func() {
+		defer close(w.stopped)
+		prev := time.Now()
 		for ctx.Err() == nil {
-			if v := metric(t, addr, "edubot_replies_degraded_total"); v > w.last {
-				w.last, w.lastAt = v, time.Now()
+			v, now := metric(t, addr, "edubot_replies_degraded_total"), time.Now()
+			w.mu.Lock()
+			if v > w.last {
+				w.last, w.lastAt = v, now
+				w.trouble = append(w.trouble, span{prev, now})
 			}
+			w.mu.Unlock()
+			prev = now
 			time.Sleep(100 * time.Millisecond)
 		}
 	}()
 	return w
+}
+
+// duringTrouble reports whether s overlaps a poll interval with a
+// degraded reply (with a margin for the poll itself).
+func (w *degradedWatch) duringTrouble(s span) bool {
+	const margin = 250 * time.Millisecond
+	for _, tr := range w.trouble {
+		if s.from.Before(tr.to.Add(margin)) && tr.from.Add(-margin).Before(s.to) {
+			return true
+		}
+	}
+	return false
 }
 
 // probe writes a key until that works again, with a new client each time
@@ -167,7 +209,21 @@ func (rep *report) check(t *testing.T, what string, recovered time.Duration, w *
 	t.Helper()
 	rep.mu.Lock()
 	lat := slices.Clone(rep.lat)
+	redelivered := slices.Clone(rep.redelivered)
 	rep.mu.Unlock()
+	<-w.stopped
+	// Every retry answered must have been answered from the stored reply:
+	// one the bot handled again shows only in its count. A retry may be
+	// handled again only while Redis was in trouble for some users (the
+	// first delivery could not store its reply, or the retry could not
+	// read it: both answered from content, no state written twice).
+	handledAgain := len(redelivered) - int(metric(t, w.addr, "edubot_retries_deduplicated_total")-w.dedupStart)
+	inTrouble := 0
+	for _, r := range redelivered {
+		if w.duringTrouble(r) {
+			inTrouble++
+		}
+	}
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration {
 		return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(time.Millisecond)
@@ -176,12 +232,18 @@ func (rep *report) check(t *testing.T, what string, recovered time.Duration, w *
 	if !w.lastAt.IsZero() {
 		botRecovery = fmt.Sprintf("last degraded reply %.1f s after the kill", w.lastAt.Sub(killed).Seconds())
 	}
-	t.Logf("%s: %d messages (+%d redelivered), %d answered; over 5 s %d, non-200 %d, lost %d, answered twice %d; "+
+	t.Logf("%s: %d messages (+%d redelivered), %d answered; over 5 s %d, non-200 %d, lost %d, a different answer to a retry %d; "+
+		"retries handled again instead of answered from the stored reply %d (%d of the %d answered retries overlapped a reply without Redis); "+
 		"p50 %s p99 %s max %s; killed master's slots writable again after %.1f s; %d replies without Redis (%s)",
 		what, rep.messages.Load(), rep.retries.Load(), rep.answered.Load(), rep.over5s.Load(), rep.non200.Load(), rep.lost.Load(),
-		rep.doubled.Load(), pct(0.5), pct(0.99), lat[len(lat)-1].Round(time.Millisecond), recovered.Seconds(), int(w.last-w.start), botRecovery)
+		rep.doubled.Load(), handledAgain, inTrouble, len(redelivered),
+		pct(0.5), pct(0.99), lat[len(lat)-1].Round(time.Millisecond), recovered.Seconds(), int(w.last-w.start), botRecovery)
 	if rep.over5s.Load() != 0 || rep.non200.Load() != 0 || rep.lost.Load() != 0 || rep.doubled.Load() != 0 {
-		t.Errorf("%s: want 0 over 5 s, 0 non-200, 0 lost, 0 answered twice", what)
+		t.Errorf("%s: want 0 over 5 s, 0 non-200, 0 lost, 0 different answers to a retry", what)
+	}
+	if handledAgain > inTrouble {
+		t.Errorf("%s: %d retries handled again, but only %d were made while Redis was in trouble: de-duplication failed with Redis up",
+			what, handledAgain, inTrouble)
 	}
 	if recovered < 0 || recovered > 15*time.Second {
 		t.Errorf("%s: Redis did not recover within 15 s (%v)", what, recovered)
