@@ -81,6 +81,7 @@ type Job struct {
 	Skipped   int            `json:"skipped"`
 	Failed    int            `json:"failed"`
 	Cancelled int            `json:"cancelled"`
+	Resent    int            `json:"resent,omitempty"` // interrupted recipients queued again (ResendInterrupted)
 	Skips     map[string]int `json:"skips,omitempty"`  // reason → count
 	Errors    map[string]int `json:"errors,omitempty"` // WeChat errcode (or "network", "interrupted") → count
 

@@ -433,6 +433,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Job, error) {
 	}
 	j.State = h["state"]
 	j.Total, j.Sent, j.Skipped, j.Failed, j.Cancelled = num("total"), num("sent"), num("skipped"), num("failed"), num("cancelled")
+	j.Resent = num("resent")
 	j.PreviewedBy, j.PreviewedAt = h["previewed_by"], ms("previewed_at")
 	_ = json.Unmarshal([]byte(h["previewed_to"]), &j.PreviewedTo)
 	j.ConfirmedBy, j.ConfirmedAt = h["confirmed_by"], ms("confirmed_at")

@@ -134,25 +134,30 @@ func (s *Service) poll(ctx context.Context, consumer, id string) (int, error) {
 	return len(msgs), nil
 }
 
+// retireScript deletes a job's drained queue once the job is over, in
+// one step: a resend (ResendInterrupted) that reopens the job and queues
+// work in between is never deleted with it. KEYS: job, queue.
+var retireScript = redis.NewScript(`
+local s = redis.call("HGET", KEYS[1], "state")
+if s and s ~= "done" and s ~= "cancelled" and s ~= "failed" and s ~= "submitted" then return 0 end
+if redis.call("XLEN", KEYS[2]) > 0 then return 0 end
+redis.call("DEL", KEYS[2])
+return 1`)
+
 // maybeRetire drops a job from the active set once it is over and its
 // queue is drained.
 func (s *Service) maybeRetire(ctx context.Context, id string) error {
-	state, err := s.rdb.HGet(ctx, s.jobKey(id), "state").Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return err
-	}
-	switch state {
-	case StateDone, StateCancelled, StateFailed, StateSubmitted, "":
-	default:
-		return nil
-	}
-	n, err := s.rdb.XLen(ctx, s.queueKey(id)).Result()
-	if err != nil || n > 0 {
+	n, err := retireScript.Run(ctx, s.rdb, []string{s.jobKey(id), s.queueKey(id)}).Int()
+	if err != nil || n == 0 {
 		return err
 	}
 	s.finishJob(ctx, id)
-	// The drained queue and its consumers are of no further use.
-	return s.rdb.Del(ctx, s.queueKey(id)).Err()
+	// A resend may have reopened the job after the script and before the
+	// job left the active set: put it back.
+	if state, err := s.rdb.HGet(ctx, s.jobKey(id), "state").Result(); err == nil && state == StateRunning {
+		return s.rdb.SAdd(ctx, s.activeKey(), id).Err()
+	}
+	return nil
 }
 
 // finishJob stamps the end of a stopped job and retires it.
@@ -323,7 +328,7 @@ func (s *Service) sendOne(ctx context.Context, id, openid string, last time.Time
 		// A worker stopped between marking and recording: the message may
 		// have gone out. Never risk sending it twice.
 		s.log.Warn("broadcast: recipient interrupted mid-send; not resent", "job", id)
-		return s.record(ctx, id, openid, "failed:interrupted", "failed", "err:interrupted")
+		return s.record(ctx, id, openid, ResultInterrupted, "failed", "err:interrupted")
 	}
 	// WeChat allows 5 customer-service messages per user message.
 	csKey := s.userCSKey(openid, last)

@@ -1,9 +1,9 @@
 // Package broadcastapi is the admin HTTP API of broadcasts
-// (/admin/api/broadcasts): create, list, progress, preview, confirm and
-// cancel, for tokens with the publisher role. It maps the broadcast
-// service's errors to HTTP statuses; authentication and the audit log
-// come from the admin API as functions, so this package does not depend
-// on how they are built.
+// (/admin/api/broadcasts): create, list, progress, preview, confirm,
+// cancel and resend to interrupted recipients, for tokens with the
+// publisher role. It maps the broadcast service's errors to HTTP
+// statuses; authentication and the audit log come from the admin API as
+// functions, so this package does not depend on how they are built.
 package broadcastapi
 
 import (
@@ -45,6 +45,8 @@ type Deps struct {
 //	POST /broadcasts/:id/preview   {"openids":["…"]} (optional: default broadcast.preview_openids)
 //	POST /broadcasts/:id/confirm   queue it for sending
 //	POST /broadcasts/:id/cancel
+//	POST /broadcasts/:id/resend-interrupted   a finished broadcast to subscribers: send again to
+//	                                          the recipients a killed process left interrupted
 func Register(g *gin.RouterGroup, d Deps) error {
 	if d.Service == nil || d.RequireRole == nil || d.Actor == nil {
 		return errors.New("broadcastapi: Service, RequireRole and Actor are required")
@@ -61,6 +63,7 @@ func Register(g *gin.RouterGroup, d Deps) error {
 	b.POST("/:id/preview", h.preview)
 	b.POST("/:id/confirm", h.confirm)
 	b.POST("/:id/cancel", h.cancel)
+	b.POST("/:id/resend-interrupted", h.resendInterrupted)
 	return nil
 }
 
@@ -163,6 +166,20 @@ func (h *handler) cancel(c *gin.Context) {
 	}
 	h.audit(c, "cancel", j.ID, j)
 	c.JSON(http.StatusOK, j)
+}
+
+// resendInterrupted answers the job and how many recipients were queued
+// again (0: none was interrupted, or none is still subscribed).
+func (h *handler) resendInterrupted(c *gin.Context) {
+	j, n, err := h.d.Service.ResendInterrupted(c.Request.Context(), c.Param("id"), h.d.Actor(c))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if n > 0 {
+		h.audit(c, "resend", j.ID, gin.H{"queued": n, "resent": j.Resent})
+	}
+	c.JSON(http.StatusOK, gin.H{"broadcast": j, "queued": n})
 }
 
 // bindJSON decodes the body; an empty body is fine when optional.

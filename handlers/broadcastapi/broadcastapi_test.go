@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/gdjysjyj/edubot/bot"
 	"github.com/gdjysjyj/edubot/broadcast"
@@ -34,12 +35,14 @@ func (s subs) Subscribers(_ context.Context, tag string) ([]bot.Subscriber, erro
 type auditEntry struct{ actor, action, item string }
 
 type testAPI struct {
-	srv   *httptest.Server
-	h     http.Handler
-	fake  *wxfake.Server
-	svc   *broadcast.Service
-	mu    sync.Mutex
-	audit []auditEntry
+	rdb    redis.UniversalClient
+	prefix string
+	srv    *httptest.Server
+	h      http.Handler
+	fake   *wxfake.Server
+	svc    *broadcast.Service
+	mu     sync.Mutex
+	audit  []auditEntry
 }
 
 func newAPI(t testing.TB) *testAPI {
@@ -65,7 +68,7 @@ func newAPI(t testing.TB) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ta := &testAPI{fake: fake, svc: svc}
+	ta := &testAPI{fake: fake, svc: svc, rdb: rdb, prefix: prefix}
 	r := gin.New()
 	g := r.Group("/admin/api", func(c *gin.Context) { c.Set("who", c.GetHeader("X-Test-User")) })
 	err = Register(g, Deps{
@@ -202,6 +205,70 @@ func TestSubscribersThroughTheAPI(t *testing.T) {
 	}
 }
 
+// A finished broadcast with a recipient left interrupted by a killed
+// process: the resend queues that one again, once; WeChat receives it
+// (here a second time: the interrupted send had in fact gone out, the risk
+// the publisher takes).
+func TestResendInterruptedThroughTheAPI(t *testing.T) {
+	a := newAPI(t)
+	_, job := a.do(t, "publisher", "POST", "/broadcasts", `{"notice":"n1","to":"subscribers"}`)
+	id := job["id"].(string)
+	if code, body := a.do(t, "publisher", "POST", "/broadcasts/"+id+"/resend-interrupted", ""); code != http.StatusConflict {
+		t.Errorf("resend of a draft: %d %v, want 409", code, body)
+	}
+	a.do(t, "publisher", "POST", "/broadcasts/"+id+"/confirm", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = a.svc.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	wait := func(sent float64) map[string]any {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, body := a.do(t, "publisher", "GET", "/broadcasts/"+id, "")
+			if (body["state"] == "done" && body["sent"] == sent) || time.Now().After(deadline) {
+				return body
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if body := wait(2); body["state"] != "done" {
+		t.Fatalf("job: %v", body)
+	}
+	// What a takeover records for a send in flight when its process died.
+	jobKey, rcptKey := a.prefix+"bc:{"+id+"}", a.prefix+"bc:{"+id+"}:r"
+	if err := a.rdb.HSet(ctx, rcptKey, "o1", broadcast.ResultInterrupted).Err(); err != nil {
+		t.Fatal(err)
+	}
+	a.rdb.HSet(ctx, jobKey, "sent", 1, "failed", 1, "err:interrupted", 1)
+
+	if code, body := a.do(t, "editor", "POST", "/broadcasts/"+id+"/resend-interrupted", ""); code != http.StatusForbidden {
+		t.Errorf("resend by an editor: %d %v, want 403", code, body)
+	}
+	code, body := a.do(t, "publisher", "POST", "/broadcasts/"+id+"/resend-interrupted", "")
+	if code != http.StatusOK || body["queued"] != 1.0 {
+		t.Fatalf("resend: %d %v, want 200 with 1 queued", code, body)
+	}
+	if j := wait(2); j["state"] != "done" || j["failed"] != 0.0 || j["resent"] != 1.0 {
+		t.Errorf("after the resend: %v", j)
+	}
+	if got := a.fake.Delivered(); got["o1"] != 2 || got["o2"] != 1 {
+		t.Errorf("delivered %v, want o1 twice (sent, then resent) and o2 once", got)
+	}
+	if code, body := a.do(t, "publisher", "POST", "/broadcasts/"+id+"/resend-interrupted", ""); code != http.StatusOK || body["queued"] != 0.0 {
+		t.Errorf("second resend: %d %v, want 200 with 0 queued", code, body)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var actions []string
+	for _, e := range a.audit {
+		actions = append(actions, e.action)
+	}
+	if strings.Join(actions, ",") != "create,send,resend" {
+		t.Errorf("audit = %v, want one resend entry", actions)
+	}
+}
+
 func TestBadRequests(t *testing.T) {
 	a := newAPI(t)
 	for _, tc := range []struct {
@@ -220,6 +287,7 @@ func TestBadRequests(t *testing.T) {
 		{"publisher", "GET", "/broadcasts/b-nope", ``, 404, ""},
 		{"publisher", "POST", "/broadcasts/b-nope/confirm", ``, 404, ""},
 		{"publisher", "POST", "/broadcasts/b-nope/cancel", ``, 404, ""},
+		{"publisher", "POST", "/broadcasts/b-nope/resend-interrupted", ``, 404, ""},
 		{"publisher", "POST", "/broadcasts/{x}/preview", `{"openids":[]}`, 404, ""},
 	} {
 		code, body := a.do(t, tc.role, tc.method, tc.path, tc.body)

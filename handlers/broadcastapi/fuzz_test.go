@@ -38,7 +38,7 @@ func FuzzBroadcastAPI(f *testing.F) {
 		f.Add(s.op, s.id, s.query, []byte(s.body))
 	}
 	type route struct{ method, suffix string }
-	routes := []route{{"POST", ""}, {"GET", ""}, {"GET", "/"}, {"GET", "/results"}, {"POST", "/preview"}, {"POST", "/confirm"}, {"POST", "/cancel"}}
+	routes := []route{{"POST", ""}, {"GET", ""}, {"GET", "/"}, {"GET", "/results"}, {"POST", "/preview"}, {"POST", "/confirm"}, {"POST", "/cancel"}, {"POST", "/resend-interrupted"}}
 	f.Fuzz(func(t *testing.T, op uint8, id, query string, body []byte) {
 		if len(body) > 4096 || len(id) > 256 || len(query) > 256 {
 			return
