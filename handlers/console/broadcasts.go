@@ -42,6 +42,7 @@ func init() {
 		r.POST("/broadcasts/:id/preview", p, c.broadcastPreview)
 		r.POST("/broadcasts/:id/confirm", p, c.broadcastConfirm)
 		r.POST("/broadcasts/:id/cancel", p, c.broadcastCancel)
+		r.POST("/broadcasts/:id/resend-interrupted", p, c.broadcastResend)
 	}})
 }
 
@@ -272,6 +273,8 @@ func resultLabel(r string) string {
 		return "跳过：48 小时内没有发过消息"
 	case r == "skipped:"+broadcast.SkipUserQuota:
 		return "跳过：客服消息条数已用完"
+	case r == broadcast.ResultInterrupted:
+		return "中断：发送时进程停止，不确定是否收到"
 	case strings.HasPrefix(r, "failed:"):
 		return "失败（" + strings.TrimPrefix(r, "failed:") + "）"
 	}
@@ -351,6 +354,19 @@ func (c *Console) broadcastConfirm(g *gin.Context) {
 		}
 		return c.Broadcasts.Confirm(g.Request.Context(), g.Param("id"), actor(g))
 	}, "已确认，开始发送。")
+}
+
+// broadcastResend sends again to the recipients a killed process left
+// interrupted (the publisher accepts that some may get it twice).
+func (c *Console) broadcastResend(g *gin.Context) {
+	c.broadcastAction(g, "resend", func(f *Form) (*broadcast.Job, error) {
+		if f.Get("sure") == "" {
+			f.Fail("resend", "请先勾选确认。")
+			return nil, nil
+		}
+		j, _, err := c.Broadcasts.ResendInterrupted(g.Request.Context(), g.Param("id"), actor(g))
+		return j, err
+	}, "已重新发送给中断的用户。")
 }
 
 func (c *Console) broadcastCancel(g *gin.Context) {
