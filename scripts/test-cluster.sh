@@ -164,7 +164,7 @@ go build -tags ne -o "$dir/edubot" ./cmd/edubot
 export EDUBOT_E2E_BIN="$dir/edubot" EDUBOT_E2E_PORT_BASE=$((base + 30))
 EDUBOT_TEST_REDIS_ADDRS=$CLUSTER_ADDRS go test -tags e2e -count=1 -v -run 'TestReplicas|TestFailoverCluster' ./internal/e2e/ >"$dir/e2e-cluster.out" 2>&1 ||
   { grep -v '^=== ' "$dir/e2e-cluster.out" | tail -60 >&2; exit 1; }
-grep -E '^(---|    ---|ok|PASS|FAIL)|broadcast of|Cluster:' "$dir/e2e-cluster.out" >&2
+grep -E '^(---|    ---|ok|PASS|FAIL)|broadcast of|resent to|Cluster:' "$dir/e2e-cluster.out" >&2
 export EDUBOT_E2E_PORT_BASE=$((base + 35))
 EDUBOT_TEST_REDIS_ADDRS=$SENTINEL_ADDRS EDUBOT_TEST_REDIS_MASTER_NAME=edubot \
   go test -tags e2e -count=1 -v -run 'TestFailoverSentinel' ./internal/e2e/ >"$dir/e2e-sentinel.out" 2>&1 ||
