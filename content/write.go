@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -23,7 +24,36 @@ func marshalYAML(v any) ([]byte, error) {
 	if js, err := json.Marshal(v); err == nil && hasControl(js) {
 		return yaml.MarshalWithOptions(v, yaml.JSON())
 	}
-	return yaml.MarshalWithOptions(v, yaml.UseLiteralStyleIfMultiline(true))
+	out, err := yaml.MarshalWithOptions(v, yaml.UseLiteralStyleIfMultiline(true))
+	if err != nil {
+		return nil, err
+	}
+	// go-yaml also leaves other strings YAML reads as syntax unquoted (a
+	// title "? 逛" came out as a mapping key, FuzzNoticeRoundTrip): block
+	// style is kept only when it loads back to itself; else every string
+	// goes out double-quoted.
+	if !loadsBack(out, v) {
+		return yaml.MarshalWithOptions(v, yaml.JSON())
+	}
+	return out, nil
+}
+
+// loadsBack reports whether out, written from v, loads into v's type and
+// writes out the same again.
+func loadsBack(out []byte, v any) bool {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return true
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem() // go-yaml does not fill a **T
+	}
+	p := reflect.New(t)
+	if err := yaml.Unmarshal(out, p.Interface()); err != nil {
+		return false
+	}
+	again, err := yaml.MarshalWithOptions(p.Interface(), yaml.UseLiteralStyleIfMultiline(true))
+	return err == nil && bytes.Equal(again, out)
 }
 
 // hasControl reports whether JSON text escapes a control character
