@@ -206,11 +206,11 @@ func (s *Store) End(ctx context.Context, user string, e bot.EndTurn) error {
 // script yet (NOSCRIPT: first use, a restarted or failed-over node) gets
 // it by a round trip of this request's own.
 func (s *Store) begin(ctx context.Context, keys []string, args []any) ([]any, error) {
-	if s.batch == nil {
+	if s.beginBatch == nil {
 		return beginScript.Run(ctx, s.rdb, keys, args...).Slice()
 	}
 	var cmd *redis.Cmd
-	if err := s.batch.Do(ctx, func(p redis.Pipeliner) { cmd = beginScript.EvalSha(ctx, p, keys, args...) }); err != nil {
+	if err := s.beginBatch.Do(ctx, func(p redis.Pipeliner) { cmd = beginScript.EvalSha(ctx, p, keys, args...) }); err != nil {
 		return nil, err
 	}
 	v, err := cmd.Slice()

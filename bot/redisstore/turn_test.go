@@ -28,11 +28,11 @@ func TestBeginAndEndDoWhatTheSingleCallsDo(t *testing.T) {
 	// Round trips shared with other turns (serve's setting): the same.
 	t.Run("redis, batched", func(t *testing.T) {
 		rdb, prefix := testredis.New(t)
-		testBeginAndEnd(t, rdb, prefix, batched(t, rdb))
+		testBeginAndEnd(t, rdb, prefix, batched(t, rdb), batched(t, rdb))
 	})
 	t.Run("embedded, batched", func(t *testing.T) {
 		rdb := embedded(t)
-		testBeginAndEnd(t, rdb, "edubot:", batched(t, rdb))
+		testBeginAndEnd(t, rdb, "edubot:", batched(t, rdb), batched(t, rdb))
 	})
 }
 
@@ -63,7 +63,7 @@ func embedded(t *testing.T) redis.UniversalClient {
 func testBeginAndEnd(t *testing.T, rdb redis.UniversalClient, prefix string, batch ...*redisbatch.Batcher) {
 	s := redisstore.New(rdb, prefix)
 	if len(batch) > 0 {
-		s.WithBatcher(batch[0])
+		s.WithBatchers(batch[0], batch[1])
 	}
 	ctx := context.Background()
 	now := time.Unix(1764000000, 0)

@@ -295,9 +295,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	brk.Attach(rdb)
 	defer brk.Close()
 	// Turns share Redis round trips (group commit): under load one
-	// pipeline carries many users' Begin and End.
-	batch := redisbatch.New(rdb, redisbatch.Options{})
-	defer batch.Close()
+	// pipeline carries many users' Begins, another their Ends.
+	beginBatch, endBatch := redisbatch.New(rdb, redisbatch.Options{}), redisbatch.New(rdb, redisbatch.Options{})
+	defer beginBatch.Close()
+	defer endBatch.Close()
 	m.Registry().MustRegister(redisUp, prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "edubot_redis_breaker_opened_total",
 		Help: "Times the Redis circuit breaker opened.",
@@ -376,7 +377,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	b := bot.New(botCfg, bot.Deps{
 		Matcher:  cache,
-		Store:    redisstore.New(rdb, prefix).WithBatcher(batch),
+		Store:    redisstore.New(rdb, prefix).WithBatchers(beginBatch, endBatch),
 		Recorder: recorder,
 		Mass:     mass,
 		Forget:   forget,
