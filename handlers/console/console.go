@@ -260,7 +260,8 @@ func Register(r *gin.Engine, d Deps) (*Console, error) {
 	pub.GET("/login", c.loginPage)
 	pub.POST("/login", c.login)
 
-	g := r.Group(BasePath, c.secureHeaders, c.limitBody, c.requireSession, c.checkCSRF)
+	// Imports upload files up to MaxUpload; the rest of a form is small.
+	g := r.Group(BasePath, c.secureHeaders, securehdr.CapBody(c.MaxUpload+64<<10), c.requireSession, c.checkCSRF)
 	routes := &Routes{c: c, g: g}
 	routes.POST("/logout", admin.RoleEditor, c.logout)
 	for _, p := range all {
@@ -298,14 +299,6 @@ func (c *Console) secureHeaders(g *gin.Context) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: http: data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
-	g.Next()
-}
-
-func (c *Console) limitBody(g *gin.Context) {
-	if g.Request.Body != nil {
-		// Imports upload files up to MaxUpload; the rest of a form is small.
-		g.Request.Body = http.MaxBytesReader(g.Writer, g.Request.Body, c.MaxUpload+64<<10)
-	}
 	g.Next()
 }
 
