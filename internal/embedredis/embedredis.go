@@ -17,8 +17,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -198,7 +200,13 @@ func (s *Server) Save() error {
 	defer func() { s.lastSave.Store(int64(time.Since(start))) }()
 	snap := snapshot{Saved: time.Now().UTC(), Keys: map[string]entry{}}
 	for _, k := range s.mr.Keys() {
+		// miniredis returns its own map and slices for sorted sets,
+		// lists and streams: they are copied while commands wait on
+		// the gate (one key at a time, so a reply waits microseconds),
+		// never read while a ZINCRBY or XADD writes them.
+		s.exp.gate.Lock()
 		e, ok := s.read(k)
+		s.exp.gate.Unlock()
 		if ok {
 			snap.Keys[k] = e
 		}
@@ -281,16 +289,20 @@ func (s *Server) read(k string) (entry, bool) {
 			e.Hash[f] = s.mr.HGet(k, f)
 		}
 	case "list":
-		e.List, err = s.mr.List(k)
+		var l []string
+		l, err = s.mr.List(k)
+		e.List = slices.Clone(l)
 	case "set":
 		e.Set, err = s.mr.Members(k)
 	case "zset":
-		e.ZSet, err = s.mr.SortedSet(k)
+		var z map[string]float64
+		z, err = s.mr.SortedSet(k)
+		e.ZSet = maps.Clone(z)
 	case "stream":
 		var entries []miniredis.StreamEntry
 		entries, err = s.mr.Stream(k)
 		for _, se := range entries {
-			e.Stream = append(e.Stream, streamEntry{ID: se.ID, Values: se.Values})
+			e.Stream = append(e.Stream, streamEntry{ID: se.ID, Values: slices.Clone(se.Values)})
 		}
 	default:
 		return e, false // hyperloglog and others: not used by edubot
