@@ -55,6 +55,7 @@ func openRedis(ctx context.Context, cfg config.Config, log *slog.Logger, hooks .
 			emb.RunInGo(src, func(db embedredis.DB, keys, argv []string) (any, error) { return fn(db, keys, argv) })
 		}
 		opts.Addrs = []string{emb.Addr()}
+		opts.Dialer = emb.Dialer()
 		log.Warn("using the embedded Redis: for trying edubot only, not for production (set EDUBOT_REDIS_ADDRS)",
 			"addr", emb.Addr(), "snapshot_dir", cfg.DataDir)
 	}

@@ -2,6 +2,7 @@ package embedredis
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,7 +13,7 @@ import (
 
 func client(t *testing.T, s *Server) *redis.Client {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Dialer: s.Dialer()})
 	rdb.AddHook(s.Hook())
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
@@ -250,5 +251,46 @@ func TestSweepExpiresUnseenKeys(t *testing.T) {
 	time.Sleep(150 * time.Millisecond)
 	if n := raw.Exists(ctx, "k").Val(); n != 0 {
 		t.Fatal("unseen key with a 50ms TTL still exists after 150ms")
+	}
+}
+
+// In-process clients reach the server over its Unix socket, which goes
+// away with the server; the TCP port keeps working for other clients.
+func TestUnixSocket(t *testing.T) {
+	ctx := context.Background()
+	s, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.unix == nil {
+		t.Fatal("no unix socket")
+	}
+	sock := s.unix.Addr().String()
+	var network string
+	dial := s.Dialer()
+	viaUnix := redis.NewClient(&redis.Options{Addr: s.Addr(), Dialer: func(ctx context.Context, n, a string) (net.Conn, error) {
+		c, err := dial(ctx, n, a)
+		if err == nil {
+			network = c.RemoteAddr().Network()
+		}
+		return c, err
+	}})
+	defer viaUnix.Close()
+	if err := viaUnix.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if network != "unix" {
+		t.Errorf("in-process client connected over %q, want unix", network)
+	}
+	viaTCP := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	defer viaTCP.Close()
+	if v := viaTCP.Get(ctx, "k").Val(); v != "v" {
+		t.Errorf("over TCP: %q", v)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("socket %s still there after Close: %v", sock, err)
 	}
 }
