@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/silenceper/wechat/v2/officialaccount/message"
-
 	"github.com/gdjysjyj/edubot/bot"
 )
 
@@ -21,14 +19,24 @@ var knownEvents = map[string]string{
 	"masssendjobfinish": bot.EventMassFinish,
 }
 
-// ToMessage converts a parsed MixMessage to the bot's Message. Only text
+// ParseMessage reads a message's XML (the plaintext of a safe-mode
+// message) into the bot's Message, as Open does after its checks.
+func ParseMessage(x []byte) (bot.Message, error) {
+	var w wireMessage
+	if err := decodeWire(x, &w); err != nil {
+		return bot.Message{}, err
+	}
+	return toMessage(&w), nil
+}
+
+// toMessage converts a parsed message to the bot's Message. Only text
 // and recognised voice carry Text: other media get a reply that says what
 // the bot can do, not a search for a caption.
-func ToMessage(m *message.MixMessage) bot.Message {
+func toMessage(m *wireMessage) bot.Message {
 	out := bot.Message{
-		User:    string(m.FromUserName),
-		Account: string(m.ToUserName),
-		Type:    strings.ToLower(string(m.MsgType)),
+		User:    m.FromUserName,
+		Account: m.ToUserName,
+		Type:    strings.ToLower(m.MsgType),
 	}
 	// No CreateTime stays the zero time: the bot's de-duplication reads
 	// that as "unknown", where 1970 would make every such message from a
@@ -48,7 +56,7 @@ func ToMessage(m *message.MixMessage) bot.Message {
 	case bot.TypeVoice:
 		out.Text = m.Recognition
 	case bot.TypeEvent:
-		ev := string(m.Event)
+		ev := m.Event
 		if known, ok := knownEvents[strings.ToLower(ev)]; ok {
 			ev = known
 		}

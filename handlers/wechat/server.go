@@ -159,13 +159,6 @@ type Inbound struct {
 	key      aesKey
 }
 
-// encryptedEnvelope is the outer XML of a safe- or compatible-mode body.
-type encryptedEnvelope struct {
-	XMLName    xml.Name `xml:"xml"`
-	ToUserName string   `xml:"ToUserName"`
-	Encrypt    string   `xml:"Encrypt"`
-}
-
 // Open checks a POST (signature, replay window, msg_signature in safe
 // mode), decrypts it when needed and parses the message.
 func (s *Server) Open(q url.Values, body []byte) (*Inbound, error) {
@@ -184,9 +177,12 @@ func (s *Server) Open(q url.Values, body []byte) (*Inbound, error) {
 	if s.mode == ModeNameSafe && !encrypted {
 		return nil, fmt.Errorf("%w: safe mode takes encrypted messages only (encrypt_type=aes)", ErrPlaintext)
 	}
-	var env encryptedEnvelope
+	// The outer XML: the envelope in safe mode; in compatible mode the
+	// plain message and its encrypted copy, so it is read once and read
+	// again only when the copy is there.
+	var env, mix wireMessage
 	if encrypted || s.mode == ModeNameCompat {
-		if err := xml.Unmarshal(body, &env); err != nil {
+		if err := decodeWire(body, &env); err != nil {
 			return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
 		}
 		// Compatible mode: an Encrypt element is checked and used even
@@ -215,18 +211,21 @@ func (s *Server) Open(q url.Values, body []byte) (*Inbound, error) {
 		}
 	}
 
-	var mix message.MixMessage
-	if err := xml.Unmarshal(raw, &mix); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	if encrypted || s.mode != ModeNameCompat {
+		if err := decodeWire(raw, &mix); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+	} else {
+		mix = env // a plain body in compatible mode: read above
 	}
 	if mix.FromUserName == "" || mix.ToUserName == "" || mix.MsgType == "" {
 		return nil, fmt.Errorf("%w: FromUserName, ToUserName and MsgType are required", ErrMalformed)
 	}
-	if s.account != "" && string(mix.ToUserName) != s.account {
+	if s.account != "" && mix.ToUserName != s.account {
 		return nil, fmt.Errorf("%w: ToUserName is not the configured account id", ErrAccount)
 	}
-	in.to, in.from = string(mix.ToUserName), string(mix.FromUserName)
-	in.Message = ToMessage(&mix)
+	in.to, in.from = mix.ToUserName, mix.FromUserName
+	in.Message = toMessage(&mix)
 	return in, nil
 }
 

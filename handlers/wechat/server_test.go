@@ -2,7 +2,6 @@ package wechat_test
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"log/slog"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/sirupsen/logrus"
 
 	"github.com/gdjysjyj/edubot/bot"
@@ -138,13 +136,13 @@ func TestOpenChecksAppID(t *testing.T) {
 	}
 }
 
-func TestToMessage(t *testing.T) {
+func TestParseMessage(t *testing.T) {
 	parse := func(x string) bot.Message {
-		var m message.MixMessage
-		if err := xml.Unmarshal([]byte(x), &m); err != nil {
+		m, err := wechat.ParseMessage([]byte(x))
+		if err != nil {
 			t.Fatal(err)
 		}
-		return wechat.ToMessage(&m)
+		return m
 	}
 	head := `<ToUserName><![CDATA[gh_a]]></ToUserName><FromUserName><![CDATA[oU]]></FromUserName><CreateTime>1763775000</CreateTime>`
 	cases := []struct {
@@ -182,13 +180,13 @@ func TestToMessage(t *testing.T) {
 
 // A message without CreateTime must not read as one sent in 1970: the
 // bot de-duplicates events and MsgId-less messages on it.
-func TestToMessageWithoutCreateTime(t *testing.T) {
-	var m message.MixMessage
+func TestParseMessageWithoutCreateTime(t *testing.T) {
 	x := `<xml><ToUserName>gh_a</ToUserName><FromUserName>oU</FromUserName><MsgType>event</MsgType><Event>CLICK</Event><EventKey>K1</EventKey></xml>`
-	if err := xml.Unmarshal([]byte(x), &m); err != nil {
+	got, err := wechat.ParseMessage([]byte(x))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := wechat.ToMessage(&m); !got.CreateTime.IsZero() {
+	if !got.CreateTime.IsZero() {
 		t.Errorf("CreateTime = %v, want the zero time", got.CreateTime)
 	}
 }
