@@ -16,7 +16,6 @@
 package wechat
 
 import (
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/url"
@@ -284,16 +283,15 @@ func (s *Server) Seal(in *Inbound, r bot.Reply) ([]byte, error) {
 	// Timestamp of the next would fail WeChat's check.
 	sec := s.now().Unix()
 	ts, nc := strconv.FormatInt(sec, 10), nonce()
-	out, err := xml.Marshal(message.ResponseEncryptedXMLMsg{
-		EncryptedMsg: enc,
-		MsgSignature: sign(s.token, ts, nc, enc),
-		Timestamp:    sec,
-		Nonce:        nc,
-	})
-	if err != nil {
-		return []byte(Success), fmt.Errorf("wechat: seal: %w", err)
-	}
-	return out, nil
+	// silenceper's ResponseEncryptedXMLMsg, as xml.Marshal writes it.
+	var w xmlWriter
+	w.open("xml")
+	w.text("Encrypt", enc)
+	w.text("MsgSignature", sign(s.token, ts, nc, enc))
+	w.num("TimeStamp", sec)
+	w.text("Nonce", nc)
+	w.close("xml")
+	return w.b, nil
 }
 
 // ReplyXML renders r as WeChat's passive reply from account to user, or
@@ -302,7 +300,6 @@ func (s *Server) Seal(in *Inbound, r bot.Reply) ([]byte, error) {
 // only). Text is cut at MaxTextBytes on a character boundary as a last
 // guard; the bot should already keep within it.
 func ReplyXML(user, account string, now time.Time, m bot.Message, r bot.Reply) ([]byte, error) {
-	var v any
 	var typ message.MsgType
 	switch r.Kind {
 	case bot.ReplyNone:
@@ -311,37 +308,46 @@ func ReplyXML(user, account string, now time.Time, m bot.Message, r bot.Reply) (
 		if strings.TrimSpace(r.Text) == "" {
 			return nil, nil
 		}
-		typ, v = message.MsgTypeText, message.NewText(TruncateText(r.Text, bot.MaxTextBytes))
+		typ = message.MsgTypeText
 	case bot.ReplyNews:
-		a := r.Article
-		if a == nil || a.Title == "" {
+		if a := r.Article; a == nil || a.Title == "" {
 			return nil, nil
 		}
-		typ, v = message.MsgTypeNews, message.NewNews([]*message.Article{message.NewArticle(a.Title, a.Description, a.PicURL, a.URL)})
+		typ = message.MsgTypeNews
 	case bot.ReplyTransfer:
 		if m.Type == bot.TypeEvent {
 			return nil, nil
 		}
-		typ, v = message.MsgTypeTransfer, message.NewTransferCustomer("")
+		typ = message.MsgTypeTransfer
 	default:
 		return nil, fmt.Errorf("wechat: unknown reply kind %d", r.Kind)
 	}
-	type common interface {
-		SetToUserName(message.CDATA)
-		SetFromUserName(message.CDATA)
-		SetCreateTime(int64)
-		SetMsgType(message.MsgType)
+	// Written directly, byte for byte what xml.Marshal makes of
+	// silenceper's reply types (TestReplyXMLAsSilenceper): marshalling
+	// them by reflection was half the cost of sealing a reply.
+	var w xmlWriter
+	w.open("xml")
+	w.cdata("ToUserName", user)
+	w.cdata("FromUserName", account)
+	w.num("CreateTime", now.Unix())
+	w.text("MsgType", string(typ))
+	switch r.Kind {
+	case bot.ReplyText:
+		w.cdata("Content", TruncateText(r.Text, bot.MaxTextBytes))
+	case bot.ReplyNews:
+		a := r.Article
+		w.num("ArticleCount", 1)
+		w.open("Articles")
+		w.open("item")
+		w.textOmitEmpty("Title", a.Title)
+		w.textOmitEmpty("Description", a.Description)
+		w.textOmitEmpty("PicUrl", a.PicURL)
+		w.textOmitEmpty("Url", a.URL)
+		w.close("item")
+		w.close("Articles")
 	}
-	c := v.(common)
-	c.SetToUserName(message.CDATA(user))
-	c.SetFromUserName(message.CDATA(account))
-	c.SetCreateTime(now.Unix())
-	c.SetMsgType(typ)
-	out, err := xml.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("wechat: reply xml: %w", err)
-	}
-	return out, nil
+	w.close("xml")
+	return w.b, nil
 }
 
 // TruncateText cuts s to at most max bytes without splitting a character,

@@ -214,3 +214,49 @@ func plainText(s []byte, cdata bool) bool {
 func trimSpace(b []byte) []byte {
 	return bytes.Trim(b, " \t\r\n")
 }
+
+// xmlWriter writes XML as encoding/xml's Marshal does for the same
+// elements: text escaped with xml.EscapeText, CDATA split around "]]>".
+type xmlWriter struct{ b []byte }
+
+func (w *xmlWriter) open(name string)  { w.b = append(append(append(w.b, '<'), name...), '>') }
+func (w *xmlWriter) close(name string) { w.b = append(append(append(w.b, "</"...), name...), '>') }
+
+func (w *xmlWriter) num(name string, n int64) {
+	w.open(name)
+	w.b = strconv.AppendInt(w.b, n, 10)
+	w.close(name)
+}
+
+func (w *xmlWriter) text(name, s string) {
+	w.open(name)
+	var buf bytes.Buffer
+	_ = xml.EscapeText(&buf, []byte(s)) // a bytes.Buffer does not fail
+	w.b = append(w.b, buf.Bytes()...)
+	w.close(name)
+}
+
+// textOmitEmpty is an ",omitempty" field.
+func (w *xmlWriter) textOmitEmpty(name, s string) {
+	if s != "" {
+		w.text(name, s)
+	}
+}
+
+// cdata is silenceper's CDATA type: nothing between the tags when empty.
+func (w *xmlWriter) cdata(name, s string) {
+	w.open(name)
+	if s != "" {
+		w.b = append(w.b, "<![CDATA["...)
+		for {
+			before, after, ok := strings.Cut(s, "]]>")
+			if !ok {
+				break
+			}
+			w.b = append(append(w.b, before...), "]]]]><![CDATA[>"...)
+			s = after
+		}
+		w.b = append(append(w.b, s...), "]]>"...)
+	}
+	w.close(name)
+}

@@ -1,8 +1,14 @@
 package wechat
 
 import (
+	"bytes"
 	"encoding/xml"
 	"testing"
+	"time"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"github.com/gdjysjyj/edubot/bot"
 )
 
 var wireSamples = []string{
@@ -73,6 +79,81 @@ func TestDecodeWire(t *testing.T) {
 		got.XMLName, std.XMLName = xml.Name{}, xml.Name{}
 		if err == nil && got != std {
 			t.Errorf("sample %d: %+v, encoding/xml %+v", i, got, std)
+		}
+	}
+}
+
+// silenceperXML is how replies were written before: silenceper's types
+// through xml.Marshal, the oracle for the direct writer.
+func silenceperXML(t *testing.T, user, account string, now time.Time, r bot.Reply) []byte {
+	t.Helper()
+	var v any
+	var typ message.MsgType
+	switch r.Kind {
+	case bot.ReplyText:
+		typ, v = message.MsgTypeText, message.NewText(TruncateText(r.Text, bot.MaxTextBytes))
+	case bot.ReplyNews:
+		a := r.Article
+		typ, v = message.MsgTypeNews, message.NewNews([]*message.Article{message.NewArticle(a.Title, a.Description, a.PicURL, a.URL)})
+	case bot.ReplyTransfer:
+		typ, v = message.MsgTypeTransfer, message.NewTransferCustomer("")
+	}
+	c := v.(interface {
+		SetToUserName(message.CDATA)
+		SetFromUserName(message.CDATA)
+		SetCreateTime(int64)
+		SetMsgType(message.MsgType)
+	})
+	c.SetToUserName(message.CDATA(user))
+	c.SetFromUserName(message.CDATA(account))
+	c.SetCreateTime(now.Unix())
+	c.SetMsgType(typ)
+	out, err := xml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+var awkward = []string{"", "几号开学？", "a]]>b]]>", "]]>", "<&>\"'", "line\nbreak\r\ttab", "\xff\xfe bad utf-8", "ctl\x01\x1f", "《通知》 https://x/y?a=1&b=2"}
+
+// The direct writer writes exactly what xml.Marshal wrote for silenceper's
+// reply types and encrypted envelope, whatever the text holds.
+func TestReplyXMLAsSilenceper(t *testing.T) {
+	now := time.Unix(1763775000, 0)
+	var replies []bot.Reply
+	for _, s := range awkward {
+		replies = append(replies,
+			bot.Reply{Kind: bot.ReplyText, Text: "答：" + s},
+			bot.Reply{Kind: bot.ReplyNews, Article: &bot.Article{Title: "T" + s, Description: s, PicURL: s, URL: "http://u/" + s}},
+		)
+	}
+	replies = append(replies, bot.Reply{Kind: bot.ReplyTransfer})
+	for _, user := range awkward {
+		for _, r := range replies {
+			got, err := ReplyXML(user, "gh_"+user, now, bot.Message{Type: bot.TypeText}, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := silenceperXML(t, user, "gh_"+user, now, r); !bytes.Equal(got, want) {
+				t.Fatalf("user %q reply %+v:\n got %s\nwant %s", user, r, got, want)
+			}
+		}
+	}
+	for _, s := range awkward {
+		var w xmlWriter
+		w.open("xml")
+		w.text("Encrypt", s)
+		w.text("MsgSignature", s+"sig")
+		w.num("TimeStamp", -5)
+		w.text("Nonce", s)
+		w.close("xml")
+		want, err := xml.Marshal(message.ResponseEncryptedXMLMsg{EncryptedMsg: s, MsgSignature: s + "sig", Timestamp: -5, Nonce: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(w.b, want) {
+			t.Fatalf("envelope %q:\n got %s\nwant %s", s, w.b, want)
 		}
 	}
 }
